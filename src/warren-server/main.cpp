@@ -1,0 +1,105 @@
+// warren-server: wiring only. Parses options, builds the loop, broker and AMQP server,
+// and runs until SIGTERM or SIGINT.
+#include "warren/broker/broker.h"
+#include "warren/config/options.h"
+#include "warren/conn/server.h"
+#include "warren/net/event_loop.h"
+#include "warren/util/log.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace {
+
+warren::net::EventLoop* g_loop = nullptr;
+
+void on_signal(int) {
+    if (g_loop) g_loop->stop();
+}
+
+/// rabbitmq-server -detached: the parent returns once the child listens (or failed).
+int detach(int& ready_fd) {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid > 0) {
+        close(fds[1]);
+        char status = 1;
+        ssize_t n = read(fds[0], &status, 1);
+        return (n == 1 && status == 0) ? 0 : 1;
+    }
+    close(fds[0]);
+    setsid();
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        close(devnull);
+    }
+    ready_fd = fds[1];
+    return -1;
+}
+
+void report_ready(int& ready_fd, char status) {
+    if (ready_fd < 0) return;
+    [[maybe_unused]] ssize_t n = write(ready_fd, &status, 1);
+    close(ready_fd);
+    ready_fd = -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    warren::config::Config config;
+    int ready_fd = -1;
+    try {
+        if (warren::config::parse_command_line(argc, argv, config) ==
+            warren::config::ParseOutcome::ExitOk)
+            return 0;
+        if (!warren::util::set_log_level(config.log_level))
+            throw std::runtime_error("unknown log level '" + config.log_level + "'");
+        if (config.detached) {
+            int parent_status = detach(ready_fd);
+            if (parent_status >= 0) return parent_status;
+        }
+        auto& log = warren::util::logger("server");
+        std::filesystem::create_directories(config.data_dir);
+        if (!config.pid_file.empty()) std::ofstream(config.pid_file) << getpid() << "\n";
+
+        warren::net::EventLoop loop;
+        warren::broker::Broker broker(loop, config);
+        broker.add_defaults();
+        if (!config.load_definitions.empty()) broker.load_definitions(config.load_definitions);
+        warren::conn::Server server(loop, broker);
+        server.listen(config.bind, config.port);
+
+        g_loop = &loop;
+        struct sigaction sa {};
+        sa.sa_handler = on_signal;
+        sigaction(SIGTERM, &sa, nullptr);
+        sigaction(SIGINT, &sa, nullptr);
+        signal(SIGPIPE, SIG_IGN);
+
+        log.info("Warren 0.1.0 listening on {}:{} (data in {})",
+                 config.bind.empty() ? "*" : config.bind, server.bound_port(), config.data_dir);
+        report_ready(ready_fd, 0);
+        loop.run();
+        log.info("shutting down: closing {} connection(s)", server.connection_count());
+        server.close_all("broker forced connection closure with reason 'shutdown'");
+        g_loop = nullptr;
+        if (!config.pid_file.empty()) std::filesystem::remove(config.pid_file);
+        log.info("stopped");
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "warren-server: %s\n", e.what());
+        report_ready(ready_fd, 1);
+        return 1;
+    }
+}

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "warren/amqp/error.h"
+
+#include <cstdint>
+#include <string_view>
+
+/// Every client-visible error text, worded as RabbitMQ 3.10 words it (STYLE.md §5).
+namespace warren::broker::errors {
+
+amqp::Error no_queue(std::string_view queue, std::string_view vhost);
+amqp::Error no_exchange(std::string_view exchange, std::string_view vhost);
+amqp::Error inequivalent_arg(std::string_view arg, std::string_view kind, std::string_view name,
+                             std::string_view vhost, std::string_view received,
+                             std::string_view current);
+amqp::Error queue_locked(std::string_view queue, std::string_view vhost);
+amqp::Error reserved_name(std::string_view kind, std::string_view name);
+amqp::Error queue_in_use(std::string_view queue, std::string_view vhost);
+amqp::Error queue_not_empty(std::string_view queue, std::string_view vhost);
+amqp::Error exchange_in_use(std::string_view exchange, std::string_view vhost);
+amqp::Error queue_in_exclusive_use(std::string_view queue, std::string_view vhost);
+amqp::Error exclusive_consume_unavailable(std::string_view queue, std::string_view vhost);
+amqp::Error unknown_exchange_type(std::string_view type);
+amqp::Error default_exchange_op();
+amqp::Error system_exchange_deletion(std::string_view exchange, std::string_view vhost);
+amqp::Error internal_exchange_publish(std::string_view exchange, std::string_view vhost);
+amqp::Error access_refused(std::string_view kind, std::string_view name, std::string_view vhost,
+                           std::string_view user);
+amqp::Error unknown_delivery_tag(uint64_t tag);
+amqp::Error reuse_consumer_tag(std::string_view tag);
+amqp::Error unknown_consumer_tag(std::string_view tag);
+amqp::Error invalid_queue_name(std::string_view name);
+
+}  // namespace warren::broker::errors

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "warren/util/ref.h"
+#include "warren/util/shared_bytes.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace warren::broker {
+
+/// A published message: immutable once routed, shared by every queue it reaches.
+/// `data` holds the encoded content-header properties followed by the body, in one
+/// allocation, so a delivery writes them out without re-encoding or copying.
+class Message : public util::RefCounted {
+public:
+    Message(std::string exchange, std::string routing_key, util::SharedBytes data,
+            uint32_t properties_size, bool persistent)
+        : exchange_(std::move(exchange)), routing_key_(std::move(routing_key)),
+          data_(std::move(data)), properties_size_(properties_size), persistent_(persistent) {}
+
+    const std::string& exchange() const { return exchange_; }
+    const std::string& routing_key() const { return routing_key_; }
+    /// Encoded properties, starting with the property flags.
+    std::string_view properties() const { return data_.view().substr(0, properties_size_); }
+    std::string_view body() const { return data_.view().substr(properties_size_); }
+    uint64_t body_size() const { return data_.size() - properties_size_; }
+    const util::SharedBytes& data() const { return data_; }
+    uint32_t properties_size() const { return properties_size_; }
+    /// delivery_mode == 2.
+    bool is_persistent() const { return persistent_; }
+
+private:
+    std::string exchange_;
+    std::string routing_key_;
+    util::SharedBytes data_;
+    uint32_t properties_size_;
+    bool persistent_;
+};
+
+using MessageRef = util::Ref<Message>;
+
+/// A message's place in one queue.
+struct QueuedMessage {
+    MessageRef message;
+    uint64_t seq = 0;  // position in the queue's publish order; requeues go back here
+    bool redelivered = false;
+};
+
+}  // namespace warren::broker

@@ -1,0 +1,114 @@
+#include "warren/broker/queue.h"
+
+#include <algorithm>
+
+namespace warren::broker {
+
+Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner)
+    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner) {}
+
+Queue::~Queue() = default;
+
+void Queue::enqueue(MessageRef message) {
+    if (deleted_) return;
+    ready_.push_back(QueuedMessage{std::move(message), next_seq_++, false});
+    if (!consumers_.empty()) wake();
+}
+
+std::optional<QueuedMessage> Queue::get(bool no_ack) {
+    if (ready_.empty()) return std::nullopt;
+    QueuedMessage m = std::move(ready_.front());
+    ready_.pop_front();
+    if (!no_ack) ++unacked_;
+    return m;
+}
+
+void Queue::requeue(QueuedMessage message) {
+    std::vector<QueuedMessage> one;
+    one.push_back(std::move(message));
+    requeue(std::move(one));
+}
+
+void Queue::requeue(std::vector<QueuedMessage> messages) {
+    settle(messages.size());
+    if (deleted_ || messages.empty()) return;
+    std::sort(messages.begin(), messages.end(),
+              [](const QueuedMessage& a, const QueuedMessage& b) { return a.seq < b.seq; });
+    for (auto& m : messages) m.redelivered = true;
+    // Usual case: everything requeued is older than everything ready.
+    if (ready_.empty() || messages.back().seq < ready_.front().seq) {
+        for (auto it = messages.rbegin(); it != messages.rend(); ++it)
+            ready_.push_front(std::move(*it));
+    } else {
+        for (auto& m : messages) {
+            auto at = std::lower_bound(
+                ready_.begin(), ready_.end(), m.seq,
+                [](const QueuedMessage& q, uint64_t seq) { return q.seq < seq; });
+            ready_.insert(at, std::move(m));
+        }
+    }
+    if (!consumers_.empty()) wake();
+}
+
+void Queue::settle(size_t count) { unacked_ -= std::min(unacked_, count); }
+
+size_t Queue::purge() {
+    size_t n = ready_.size();
+    ready_.clear();
+    return n;
+}
+
+void Queue::add_consumer(Consumer* consumer) {
+    consumers_.push_back(consumer);
+    had_consumers_ = true;
+    if (consumer->is_exclusive()) exclusive_consumer_ = true;
+    wake();
+}
+
+bool Queue::remove_consumer(Consumer* consumer) {
+    auto it = std::find(consumers_.begin(), consumers_.end(), consumer);
+    if (it == consumers_.end()) return false;
+    size_t index = static_cast<size_t>(it - consumers_.begin());
+    consumers_.erase(it);
+    if (next_consumer_ > index) --next_consumer_;
+    if (consumer->is_exclusive()) exclusive_consumer_ = false;
+    return true;
+}
+
+void Queue::wake() {
+    if (!deleted_) loop_.schedule(*this, 0);
+}
+
+void Queue::run_turn_task() { dispatch(); }
+
+void Queue::dispatch() {
+    while (!ready_.empty() && !consumers_.empty()) {
+        size_t n = consumers_.size();
+        Consumer* chosen = nullptr;
+        for (size_t tried = 0; tried < n; ++tried) {
+            if (next_consumer_ >= n) next_consumer_ = 0;
+            Consumer* c = consumers_[next_consumer_++];
+            if (c->can_accept()) {
+                chosen = c;
+                break;
+            }
+        }
+        if (!chosen) return;  // every consumer is full; an ack or drain will wake us
+        QueuedMessage m = std::move(ready_.front());
+        ready_.pop_front();
+        if (!chosen->is_no_ack()) ++unacked_;
+        chosen->deliver(*this, std::move(m));
+    }
+}
+
+void Queue::mark_deleted() {
+    if (deleted_) return;
+    deleted_ = true;
+    loop_.cancel(*this);
+    ready_.clear();
+    auto consumers = std::move(consumers_);
+    consumers_.clear();
+    for (Consumer* c : consumers) c->on_queue_deleted(*this);
+}
+
+}  // namespace warren::broker

@@ -1,0 +1,93 @@
+#pragma once
+
+#include "warren/broker/consumer.h"
+#include "warren/broker/message.h"
+#include "warren/broker/queue_spec.h"
+#include "warren/net/event_loop.h"
+#include "warren/util/ref.h"
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace warren::broker {
+
+class Exchange;
+
+/// A binding that points at this queue, remembered so deleting the queue can remove it
+/// from its exchanges.
+struct InboundBinding {
+    Exchange* source;
+    std::string routing_key;
+    amqp::FieldTable arguments;
+};
+
+/// A FIFO of messages with round-robin dispatch to its consumers.
+/// Owned by its vhost, on the loop thread. Dispatch runs at the end of a loop turn, so a
+/// burst of publishes or acks read in one turn leads to one dispatch pass.
+class Queue : public util::RefCounted, private net::TurnTask {
+public:
+    Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner);
+    ~Queue() override;
+
+    const std::string& name() const { return spec_.name; }
+    const std::string& vhost() const { return vhost_; }
+    const QueueSpec& spec() const { return spec_; }
+    bool is_durable() const { return spec_.durable; }
+    bool is_exclusive() const { return spec_.exclusive; }
+    bool is_auto_delete() const { return spec_.auto_delete; }
+    OwnerId owner() const { return owner_; }
+    bool is_deleted() const { return deleted_; }
+
+    size_t ready_count() const { return ready_.size(); }
+    size_t unacked_count() const { return unacked_; }
+    size_t consumer_count() const { return consumers_.size(); }
+    bool has_consumers() const { return !consumers_.empty(); }
+    bool has_exclusive_consumer() const { return exclusive_consumer_; }
+    /// True once a consumer was ever added: auto-delete applies only after that.
+    bool had_consumers() const { return had_consumers_; }
+
+    void enqueue(MessageRef message);
+    /// Takes the head message for basic.get; counts it unacked unless `no_ack`.
+    std::optional<QueuedMessage> get(bool no_ack);
+    /// Puts delivered messages back at their original positions, flagged redelivered.
+    void requeue(std::vector<QueuedMessage> messages);
+    void requeue(QueuedMessage message);
+    /// An unacked delivery was settled (acked, rejected or dropped).
+    void settle(size_t count = 1);
+    size_t purge();
+
+    void add_consumer(Consumer* consumer);
+    /// Returns true if the consumer was registered here.
+    bool remove_consumer(Consumer* consumer);
+    /// A consumer may take more: dispatch at the end of this turn.
+    void wake();
+
+    /// Detaches consumers (notifying them) and drops messages; called by the vhost.
+    void mark_deleted();
+
+    std::vector<InboundBinding>& inbound_bindings() { return inbound_; }
+
+private:
+    void run_turn_task() override;
+    void dispatch();
+
+    net::EventLoop& loop_;
+    std::string vhost_;
+    QueueSpec spec_;
+    OwnerId owner_;
+    std::deque<QueuedMessage> ready_;
+    std::vector<Consumer*> consumers_;
+    size_t next_consumer_ = 0;
+    size_t unacked_ = 0;
+    uint64_t next_seq_ = 1;
+    bool exclusive_consumer_ = false;
+    bool had_consumers_ = false;
+    bool deleted_ = false;
+    std::vector<InboundBinding> inbound_;
+};
+
+using QueueRef = util::Ref<Queue>;
+
+}  // namespace warren::broker

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "warren/broker/exchange.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace warren::broker {
+
+/// Routes by dotted patterns ('*' one word, '#' zero or more) with a trie over pattern
+/// words, so routing cost follows the key's length, not the number of bindings.
+class TopicMatcher : public Matcher {
+public:
+    void add(const Binding& binding) override;
+    void remove(const Binding& binding) override;
+    void match(const RoutingInput& input, std::vector<Destination>& out) const override;
+
+    /// Splits on '.', keeping empty words ("a..b" has three), as RabbitMQ does.
+    static std::vector<std::string_view> split(std::string_view key);
+
+private:
+    struct Node {
+        std::unordered_map<std::string, std::unique_ptr<Node>> children;
+        std::unique_ptr<Node> star;
+        std::unique_ptr<Node> hash;
+        std::vector<Destination> destinations;
+        bool empty() const {
+            return children.empty() && !star && !hash && destinations.empty();
+        }
+    };
+    void walk(const Node& node, const std::vector<std::string_view>& words, size_t i,
+              std::vector<Destination>& out) const;
+    static bool remove_at(Node& node, const std::vector<std::string_view>& words, size_t i,
+                          const Destination& d);
+
+    Node root_;
+};
+
+}  // namespace warren::broker

@@ -1,0 +1,294 @@
+#include "warren/broker/vhost.h"
+
+#include "warren/broker/errors.h"
+
+#include <algorithm>
+#include <random>
+
+namespace warren::broker {
+namespace {
+
+std::string_view bool_text(bool b) { return b ? "'true'" : "'false'"; }
+
+}  // namespace
+
+Vhost::Vhost(net::EventLoop& loop, std::string name) : loop_(loop), name_(std::move(name)) {
+    add_builtin_exchanges();
+}
+
+Vhost::~Vhost() {
+    for (auto& [n, q] : queues_) q->mark_deleted();
+}
+
+void Vhost::add_builtin_exchanges() {
+    struct Builtin {
+        const char* name;
+        const char* type;
+        bool internal;
+    };
+    static constexpr Builtin kBuiltins[] = {
+        {"", "direct", false},           {"amq.direct", "direct", false},
+        {"amq.fanout", "fanout", false}, {"amq.topic", "topic", false},
+        {"amq.headers", "headers", false}, {"amq.match", "headers", false},
+        {"amq.rabbitmq.trace", "topic", true},
+    };
+    for (const auto& b : kBuiltins) {
+        ExchangeSpec spec{b.name, b.type, true, false, b.internal, {}};
+        exchanges_.emplace(b.name, ExchangeRef::make(name_, spec, make_matcher(b.type)));
+    }
+}
+
+Exchange* Vhost::find_exchange(std::string_view name) const {
+    auto it = exchanges_.find(std::string(name));
+    return it == exchanges_.end() ? nullptr : it->second.get();
+}
+
+Queue* Vhost::find_queue(std::string_view name) const {
+    auto it = queues_.find(std::string(name));
+    return it == queues_.end() ? nullptr : it->second.get();
+}
+
+amqp::Result<ExchangeRef> Vhost::declare_exchange(const ExchangeSpec& spec, bool passive) {
+    if (Exchange* existing = find_exchange(spec.name)) {
+        if (passive) return ExchangeRef(existing);
+        const ExchangeSpec& cur = existing->spec();
+        auto fail = [&](std::string_view arg, std::string received, std::string current) {
+            return errors::inequivalent_arg(arg, "exchange", spec.name, name_, received, current);
+        };
+        if (cur.type != spec.type)
+            return fail("type", "'" + spec.type + "'", "'" + cur.type + "'");
+        if (cur.durable != spec.durable)
+            return fail("durable", std::string(bool_text(spec.durable)),
+                        std::string(bool_text(cur.durable)));
+        if (cur.auto_delete != spec.auto_delete)
+            return fail("auto_delete", std::string(bool_text(spec.auto_delete)),
+                        std::string(bool_text(cur.auto_delete)));
+        if (cur.internal != spec.internal)
+            return fail("internal", std::string(bool_text(spec.internal)),
+                        std::string(bool_text(cur.internal)));
+        return ExchangeRef(existing);
+    }
+    if (passive) return errors::no_exchange(spec.name, name_);
+    auto matcher = make_matcher(spec.type);
+    if (!matcher) return errors::unknown_exchange_type(spec.type);
+    ExchangeRef ex = ExchangeRef::make(name_, spec, std::move(matcher));
+    exchanges_.emplace(spec.name, ex);
+    return ex;
+}
+
+void Vhost::detach_exchange(Exchange& exchange) {
+    // Bindings from this exchange.
+    for (const Binding& b : exchange.bindings()) {
+        if (b.destination.queue) {
+            auto& in = b.destination.queue->inbound_bindings();
+            in.erase(std::remove_if(in.begin(), in.end(),
+                                    [&](const InboundBinding& ib) { return ib.source == &exchange; }),
+                     in.end());
+        } else if (b.destination.exchange) {
+            auto& src = b.destination.exchange->inbound_sources();
+            src.erase(std::remove(src.begin(), src.end(), &exchange), src.end());
+        }
+    }
+    // Bindings to this exchange.
+    auto sources = exchange.inbound_sources();
+    for (Exchange* source : sources) {
+        source->unbind_all(Destination{nullptr, &exchange});
+    }
+    exchange.inbound_sources().clear();
+    for (Exchange* source : sources) maybe_auto_delete(source);
+}
+
+amqp::Result<> Vhost::delete_exchange(std::string_view name, bool if_unused) {
+    Exchange* ex = find_exchange(name);
+    if (!ex) return errors::no_exchange(name, name_);
+    if (if_unused && !ex->bindings().empty()) return errors::exchange_in_use(name, name_);
+    ExchangeRef keep(ex);
+    detach_exchange(*ex);
+    exchanges_.erase(std::string(name));
+    return {};
+}
+
+void Vhost::maybe_auto_delete(Exchange* exchange) {
+    if (!exchange || !exchange->is_auto_delete() || !exchange->bindings().empty()) return;
+    ExchangeRef keep(exchange);
+    detach_exchange(*exchange);
+    exchanges_.erase(exchange->name());
+}
+
+amqp::Result<QueueRef> Vhost::use_queue(std::string_view name, OwnerId owner) const {
+    Queue* q = find_queue(name);
+    if (!q) return errors::no_queue(name, name_);
+    if (q->is_exclusive() && q->owner() != owner) return errors::queue_locked(name, name_);
+    return QueueRef(q);
+}
+
+amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive, OwnerId owner) {
+    if (Queue* existing = find_queue(spec.name)) {
+        if (existing->is_exclusive() && existing->owner() != owner)
+            return errors::queue_locked(spec.name, name_);
+        if (passive) return QueueRef(existing);
+        const QueueSpec& cur = existing->spec();
+        auto fail = [&](std::string_view arg, bool received, bool current) {
+            return errors::inequivalent_arg(arg, "queue", spec.name, name_, bool_text(received),
+                                            bool_text(current));
+        };
+        if (cur.durable != spec.durable) return fail("durable", spec.durable, cur.durable);
+        if (cur.exclusive != spec.exclusive)
+            return errors::queue_locked(spec.name, name_);
+        if (cur.auto_delete != spec.auto_delete)
+            return fail("auto_delete", spec.auto_delete, cur.auto_delete);
+        return QueueRef(existing);
+    }
+    if (passive) return errors::no_queue(spec.name, name_);
+    QueueRef q = QueueRef::make(loop_, name_, spec, spec.exclusive ? owner : OwnerId::None);
+    queues_.emplace(spec.name, q);
+    // Every queue is bound to the default exchange under its own name (AMQP 0-9-1 §3.1.3.1);
+    // the default exchange routes by name lookup instead of holding those bindings.
+    return q;
+}
+
+void Vhost::remove_queue(Queue& queue) {
+    QueueRef keep(&queue);
+    auto inbound = std::move(queue.inbound_bindings());
+    queue.inbound_bindings().clear();
+    std::vector<Exchange*> sources;
+    for (const auto& ib : inbound) {
+        ib.source->unbind(Binding{Destination{&queue, nullptr}, ib.routing_key, ib.arguments});
+        if (std::find(sources.begin(), sources.end(), ib.source) == sources.end())
+            sources.push_back(ib.source);
+    }
+    queues_.erase(queue.name());
+    queue.mark_deleted();
+    for (Exchange* s : sources) maybe_auto_delete(s);
+}
+
+amqp::Result<size_t> Vhost::delete_queue(std::string_view name, OwnerId owner, bool if_unused,
+                                         bool if_empty) {
+    auto q = use_queue(name, owner);
+    if (!q) return q.error();
+    if (if_unused && (*q)->has_consumers()) return errors::queue_in_use(name, name_);
+    if (if_empty && (*q)->ready_count() > 0) return errors::queue_not_empty(name, name_);
+    size_t count = (*q)->ready_count();
+    remove_queue(**q);
+    return count;
+}
+
+amqp::Result<> Vhost::bind_queue(std::string_view queue, std::string_view exchange,
+                                 std::string_view routing_key, const amqp::FieldTable& args,
+                                 OwnerId owner) {
+    auto q = use_queue(queue, owner);
+    if (!q) return q.error();
+    if (exchange.empty()) return errors::default_exchange_op();
+    Exchange* ex = find_exchange(exchange);
+    if (!ex) return errors::no_exchange(exchange, name_);
+    Binding b{Destination{q->get(), nullptr}, std::string(routing_key), args};
+    if (ex->bind(b))
+        (*q)->inbound_bindings().push_back(InboundBinding{ex, std::string(routing_key), args});
+    return {};
+}
+
+amqp::Result<> Vhost::unbind_queue(std::string_view queue, std::string_view exchange,
+                                   std::string_view routing_key, const amqp::FieldTable& args,
+                                   OwnerId owner) {
+    auto q = use_queue(queue, owner);
+    if (!q) return q.error();
+    if (exchange.empty()) return errors::default_exchange_op();
+    Exchange* ex = find_exchange(exchange);
+    if (!ex) return errors::no_exchange(exchange, name_);
+    if (ex->unbind(Binding{Destination{q->get(), nullptr}, std::string(routing_key), args})) {
+        auto& in = (*q)->inbound_bindings();
+        auto it = std::find_if(in.begin(), in.end(), [&](const InboundBinding& ib) {
+            return ib.source == ex && ib.routing_key == routing_key && ib.arguments == args;
+        });
+        if (it != in.end()) in.erase(it);
+        maybe_auto_delete(ex);
+    }
+    return {};
+}
+
+amqp::Result<> Vhost::bind_exchange(std::string_view destination, std::string_view source,
+                                    std::string_view routing_key, const amqp::FieldTable& args) {
+    if (destination.empty() || source.empty()) return errors::default_exchange_op();
+    Exchange* dst = find_exchange(destination);
+    if (!dst) return errors::no_exchange(destination, name_);
+    Exchange* src = find_exchange(source);
+    if (!src) return errors::no_exchange(source, name_);
+    if (src->bind(Binding{Destination{nullptr, dst}, std::string(routing_key), args}))
+        dst->inbound_sources().push_back(src);
+    return {};
+}
+
+amqp::Result<> Vhost::unbind_exchange(std::string_view destination, std::string_view source,
+                                      std::string_view routing_key, const amqp::FieldTable& args) {
+    if (destination.empty() || source.empty()) return errors::default_exchange_op();
+    Exchange* dst = find_exchange(destination);
+    if (!dst) return errors::no_exchange(destination, name_);
+    Exchange* src = find_exchange(source);
+    if (!src) return errors::no_exchange(source, name_);
+    if (src->unbind(Binding{Destination{nullptr, dst}, std::string(routing_key), args})) {
+        auto& in = dst->inbound_sources();
+        auto it = std::find(in.begin(), in.end(), src);
+        if (it != in.end()) in.erase(it);
+        maybe_auto_delete(src);
+    }
+    return {};
+}
+
+void Vhost::route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& out) {
+    if (exchange.name().empty()) {
+        if (Queue* q = find_queue(input.routing_key)) out.push_back(q);
+        return;
+    }
+    scratch_.clear();
+    exchange.route(input, scratch_);
+    if (scratch_.empty()) return;
+    bool has_exchanges = false;
+    for (const Destination& d : scratch_) {
+        if (d.queue) {
+            if (std::find(out.begin(), out.end(), d.queue) == out.end()) out.push_back(d.queue);
+        } else {
+            has_exchanges = true;
+        }
+    }
+    if (!has_exchanges) return;
+    // Exchange-to-exchange: follow each exchange once, so cycles end.
+    visited_.clear();
+    visited_.push_back(const_cast<Exchange*>(&exchange));
+    std::vector<Exchange*> pending;
+    for (const Destination& d : scratch_)
+        if (d.exchange) pending.push_back(d.exchange);
+    while (!pending.empty()) {
+        Exchange* ex = pending.back();
+        pending.pop_back();
+        if (std::find(visited_.begin(), visited_.end(), ex) != visited_.end()) continue;
+        visited_.push_back(ex);
+        std::vector<Destination> next;
+        ex->route(input, next);
+        for (const Destination& d : next) {
+            if (d.queue) {
+                if (std::find(out.begin(), out.end(), d.queue) == out.end())
+                    out.push_back(d.queue);
+            } else {
+                pending.push_back(d.exchange);
+            }
+        }
+    }
+}
+
+void Vhost::drop_owned_queues(OwnerId owner) {
+    std::vector<Queue*> owned;
+    for (auto& [n, q] : queues_)
+        if (q->is_exclusive() && q->owner() == owner) owned.push_back(q.get());
+    for (Queue* q : owned) remove_queue(*q);
+}
+
+std::string Vhost::generate_queue_name() {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static std::mt19937_64 rng{std::random_device{}()};
+    std::string name = "amq.gen-";
+    for (int i = 0; i < 22; ++i) name.push_back(kAlphabet[rng() & 63]);
+    return name;
+}
+
+}  // namespace warren::broker

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "warren/amqp/error.h"
+#include "warren/broker/exchange.h"
+#include "warren/broker/queue.h"
+#include "warren/broker/queue_spec.h"
+#include "warren/net/event_loop.h"
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace warren::broker {
+
+/// One virtual host: its exchanges, queues and bindings, and routing between them.
+/// Owned by the Broker, on the loop thread. Knows nothing of channels or frames: the
+/// connection layer, admin commands and definitions import all come through here.
+class Vhost {
+public:
+    Vhost(net::EventLoop& loop, std::string name);
+    ~Vhost();
+
+    const std::string& name() const { return name_; }
+
+    amqp::Result<ExchangeRef> declare_exchange(const ExchangeSpec& spec, bool passive);
+    amqp::Result<> delete_exchange(std::string_view name, bool if_unused);
+    Exchange* find_exchange(std::string_view name) const;
+
+    /// Declares (or checks, if passive) a queue for connection `owner`.
+    amqp::Result<QueueRef> declare_queue(const QueueSpec& spec, bool passive, OwnerId owner);
+    /// Looks a queue up for use by `owner`: NOT_FOUND if missing, RESOURCE_LOCKED if it is
+    /// another connection's exclusive queue.
+    amqp::Result<QueueRef> use_queue(std::string_view name, OwnerId owner) const;
+    Queue* find_queue(std::string_view name) const;
+    /// Deletes a queue; returns the number of ready messages it held.
+    amqp::Result<size_t> delete_queue(std::string_view name, OwnerId owner, bool if_unused,
+                                      bool if_empty);
+    /// Removes a queue whose auto-delete condition or owner ended.
+    void remove_queue(Queue& queue);
+
+    amqp::Result<> bind_queue(std::string_view queue, std::string_view exchange,
+                              std::string_view routing_key, const amqp::FieldTable& args,
+                              OwnerId owner);
+    amqp::Result<> unbind_queue(std::string_view queue, std::string_view exchange,
+                                std::string_view routing_key, const amqp::FieldTable& args,
+                                OwnerId owner);
+    amqp::Result<> bind_exchange(std::string_view destination, std::string_view source,
+                                 std::string_view routing_key, const amqp::FieldTable& args);
+    amqp::Result<> unbind_exchange(std::string_view destination, std::string_view source,
+                                   std::string_view routing_key, const amqp::FieldTable& args);
+
+    /// Routes through `exchange` (and exchanges bound to it) into `out`, each queue once.
+    void route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& out);
+
+    /// Deletes the exclusive queues of a closed connection.
+    void drop_owned_queues(OwnerId owner);
+
+    const std::unordered_map<std::string, QueueRef>& queues() const { return queues_; }
+    const std::unordered_map<std::string, ExchangeRef>& exchanges() const { return exchanges_; }
+
+    /// A fresh server-named queue name, "amq.gen-" and 22 url-safe base64 characters.
+    static std::string generate_queue_name();
+
+private:
+    void add_builtin_exchanges();
+    void detach_exchange(Exchange& exchange);
+    void maybe_auto_delete(Exchange* exchange);
+
+    net::EventLoop& loop_;
+    std::string name_;
+    std::unordered_map<std::string, ExchangeRef> exchanges_;
+    std::unordered_map<std::string, QueueRef> queues_;
+    std::vector<Destination> scratch_;
+    std::vector<Exchange*> visited_;
+};
+
+}  // namespace warren::broker

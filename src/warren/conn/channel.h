@@ -1,0 +1,202 @@
+#pragma once
+
+#include "warren/amqp/error.h"
+#include "warren/amqp/frame.h"
+#include "warren/amqp/methods.h"
+#include "warren/broker/consumer.h"
+#include "warren/broker/message.h"
+#include "warren/broker/queue.h"
+#include "warren/conn/connection.h"
+#include "warren/net/event_loop.h"
+#include "warren/util/shared_bytes.h"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace warren::broker {
+class Exchange;
+}
+
+namespace warren::conn {
+
+class Connection;
+class Channel;
+
+/// A basic.consume subscription: the channel's side of broker::Consumer.
+class ChannelConsumer final : public broker::Consumer {
+public:
+    ChannelConsumer(Channel& channel, broker::QueueRef queue, std::string tag, bool no_ack,
+                    bool exclusive, uint16_t prefetch)
+        : Consumer(std::move(tag), no_ack, exclusive), channel_(channel),
+          queue_(std::move(queue)), prefetch_(prefetch) {}
+
+    bool can_accept() const override;
+    void deliver(broker::Queue& queue, broker::QueuedMessage&& message) override;
+    void on_queue_deleted(broker::Queue& queue) override;
+
+    broker::Queue& queue() { return *queue_; }
+
+private:
+    Channel& channel_;
+    broker::QueueRef queue_;
+
+public:
+    uint16_t prefetch_;     // basic.qos global=false limit; 0 is unlimited
+    uint32_t unacked = 0;   // deliveries to this consumer not yet settled
+};
+
+/// One AMQP channel: its methods, content assembly for basic.publish, consumers,
+/// unacknowledged deliveries, prefetch, publisher confirms and transactions.
+/// Method handlers live in handlers/<class>.cpp; each returns an Error value and the
+/// channel (or connection, for hard errors) decides what closes.
+class Channel : private net::TurnTask {
+public:
+    Channel(Connection& connection, uint16_t number);
+    ~Channel();
+
+    uint16_t number() const { return number_; }
+    Connection& connection() { return conn_; }
+    bool is_closing() const { return closing_; }
+
+    /// A method frame for this channel.
+    void on_method(amqp::MethodId id, amqp::Reader& r);
+    /// A content header or body frame; false closes the connection (error already sent).
+    void on_header(std::string_view payload);
+    void on_body(std::string_view payload);
+    bool expects_content() const { return assembly_ != Assembly::None; }
+
+    /// Requeues unacked messages and cancels consumers (channel or connection closed).
+    void release_resources();
+
+    // Used by ChannelConsumer.
+    bool consumer_can_accept(const ChannelConsumer& c) const;
+    void deliver(ChannelConsumer& c, broker::Queue& queue, broker::QueuedMessage&& m);
+    void consumer_queue_deleted(ChannelConsumer& c);
+    /// Direct reply-to: a reply for this channel's amq.rabbitmq.reply-to consumer.
+    void deliver_reply(const broker::MessageRef& message, std::string_view routing_key);
+    /// The connection's backlog drained: wake the queues this channel consumes from.
+    void wake_consumers();
+
+private:
+    enum class Assembly { None, Header, Body };
+    struct PendingPublish {
+        std::string exchange;
+        std::string routing_key;
+        bool mandatory = false;
+        uint64_t body_size = 0;
+        uint32_t properties_size = 0;
+        size_t received = 0;
+        util::SharedBytes data;
+    };
+    struct Unacked {
+        uint64_t tag;
+        broker::QueueRef queue;
+        broker::QueuedMessage message;
+        ChannelConsumer* consumer;  // null for basic.get or once cancelled
+        bool counts_for_prefetch;   // delivered to a consumer, not basic.get
+    };
+    struct TxPublish {
+        std::string exchange;
+        std::string routing_key;
+        bool mandatory;
+        broker::MessageRef message;
+    };
+
+    void run_turn_task() override;  // sends coalesced publisher confirms
+    amqp::Result<> handle(amqp::MethodId id, amqp::Reader& r);
+    void fail(amqp::Error error, amqp::MethodId cause);
+    template <class M>
+    void reply(const M& method) {
+        conn_.send(number_, method);
+    }
+
+    // handlers/channel.cpp
+    amqp::Result<> on_channel_close(const amqp::ChannelClose& m);
+    amqp::Result<> on_channel_close_ok(const amqp::ChannelCloseOk& m);
+    amqp::Result<> on_channel_flow(const amqp::ChannelFlow& m);
+    // handlers/exchange.cpp
+    amqp::Result<> on_exchange_declare(const amqp::ExchangeDeclare& m);
+    amqp::Result<> on_exchange_delete(const amqp::ExchangeDelete& m);
+    amqp::Result<> on_exchange_bind(const amqp::ExchangeBind& m);
+    amqp::Result<> on_exchange_unbind(const amqp::ExchangeUnbind& m);
+    // handlers/queue.cpp
+    amqp::Result<> on_queue_declare(const amqp::QueueDeclare& m);
+    amqp::Result<> on_queue_bind(const amqp::QueueBind& m);
+    amqp::Result<> on_queue_unbind(const amqp::QueueUnbind& m);
+    amqp::Result<> on_queue_purge(const amqp::QueuePurge& m);
+    amqp::Result<> on_queue_delete(const amqp::QueueDelete& m);
+    amqp::Result<std::string> expand_queue_name(std::string_view name) const;
+    // handlers/basic.cpp
+    amqp::Result<> on_basic_qos(const amqp::BasicQos& m);
+    amqp::Result<> on_basic_consume(const amqp::BasicConsume& m);
+    amqp::Result<> on_basic_cancel(const amqp::BasicCancel& m);
+    amqp::Result<> on_basic_get(const amqp::BasicGet& m);
+    amqp::Result<> on_basic_ack(const amqp::BasicAck& m);
+    amqp::Result<> on_basic_reject(uint64_t tag, bool multiple, bool requeue);
+    amqp::Result<> on_basic_recover(const amqp::BasicRecover& m);
+    amqp::Result<> settle(uint64_t tag, bool multiple, bool ack, bool requeue);
+    amqp::Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
+    void apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue);
+    void requeue_all_unacked();
+    void cancel_consumer(const std::string& tag, bool notify_client);
+    void forget_consumer(ChannelConsumer& c);
+    void maybe_auto_delete(broker::Queue& queue);
+    amqp::Result<> consume_reply_to(const amqp::BasicConsume& m);
+    // handlers/publish.cpp
+    amqp::Result<> on_basic_publish(const amqp::BasicPublish& m);
+    amqp::Result<> complete_publish();
+    void route_message(broker::Exchange& exchange, const std::string& routing_key,
+                       bool mandatory, const broker::MessageRef& message);
+    amqp::Result<broker::Exchange*> check_publish_target(std::string_view exchange);
+    void confirm_published();
+    // handlers/confirm_tx.cpp
+    amqp::Result<> on_confirm_select(const amqp::ConfirmSelect& m);
+    amqp::Result<> on_tx_select();
+    amqp::Result<> on_tx_commit();
+    amqp::Result<> on_tx_rollback();
+    // handlers/permissions.cpp
+    amqp::Result<> check_access(int access, std::string_view kind, std::string_view name);
+
+    Connection& conn_;
+    uint16_t number_;
+    bool closing_ = false;
+    bool flow_active_ = true;
+    amqp::MethodId current_method_{};
+
+    Assembly assembly_ = Assembly::None;
+    PendingPublish pending_;
+
+    std::map<std::string, std::unique_ptr<ChannelConsumer>> consumers_;
+    std::deque<Unacked> unacked_;
+    uint64_t next_delivery_tag_ = 1;
+    uint16_t consumer_prefetch_ = 0;  // basic.qos global=false, for new consumers
+    uint16_t channel_prefetch_ = 0;   // basic.qos global=true, shared by the channel
+    uint32_t consumer_unacked_ = 0;   // unacked deliveries made to consumers
+    std::string last_queue_;          // for the empty-name shortcut (AMQP 0-9-1 §1.7.2.1)
+
+    bool confirm_mode_ = false;
+    uint64_t next_publish_seq_ = 1;
+    uint64_t confirmed_upto_ = 0;  // published and settled, not yet acked to the client
+    uint64_t acked_upto_ = 0;
+
+    bool tx_mode_ = false;
+    std::vector<TxPublish> tx_publishes_;
+    struct TxSettlement {
+        std::vector<Unacked> taken;
+        bool ack;
+        bool requeue;
+    };
+    std::vector<TxSettlement> tx_settlements_;
+
+    std::string reply_token_;
+    std::string reply_consumer_tag_;
+
+    std::string write_allowed_exchange_;  // cached write permission for publishing
+    std::vector<broker::Queue*> route_scratch_;
+};
+
+}  // namespace warren::conn

@@ -1,0 +1,535 @@
+#include "warren/conn/connection.h"
+
+#include "warren/amqp/field_table.h"
+#include "warren/auth/user_db.h"
+#include "warren/broker/broker.h"
+#include "warren/broker/vhost.h"
+#include "warren/conn/channel.h"
+#include "warren/conn/server.h"
+#include "warren/conn/server_properties.h"
+#include "warren/util/log.h"
+
+#include <fmt/format.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace warren::conn {
+namespace {
+
+using amqp::ReplyCode;
+using Clock = net::EventLoop::Clock;
+
+spdlog::logger& log() { return util::logger("conn"); }
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadBudget = 1024 * 1024;  // per turn, so one busy peer can't starve others
+constexpr auto kCloseOkTimeout = std::chrono::seconds(3);
+
+}  // namespace
+
+Connection::Connection(Server& server, int fd, net::PeerAddress peer, uint64_t id)
+    : server_(server), fd_(fd), peer_(std::move(peer)), id_(id),
+      frame_max_(server.config().frame_max),
+      channel_max_(static_cast<uint16_t>(std::min<uint32_t>(server.config().channel_max, 65535))) {
+    opened_at_ = last_read_ = last_write_ = server_.loop().now();
+    server_.loop().add(fd_, EPOLLIN | EPOLLRDHUP, this);
+    log().debug("accepted connection from {}", peer_.to_string());
+}
+
+Connection::~Connection() {
+    if (fd_ >= 0) {
+        server_.loop().remove(fd_);
+        ::close(fd_);
+    }
+}
+
+void Connection::on_io(uint32_t events) {
+    if (state_ == State::Closed) return;
+    if (events & EPOLLOUT) flush();
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) read_input();
+}
+
+void Connection::read_input() {
+    size_t total = 0;
+    while (state_ != State::Closed && total < kReadBudget) {
+        uint8_t* dst = in_.prepare(kReadChunk);
+        ssize_t n = ::read(fd_, dst, kReadChunk);
+        if (n > 0) {
+            in_.commit(static_cast<size_t>(n));
+            total += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        // EOF or error: process what arrived, then close.
+        process_input();
+        if (state_ != State::Closed) {
+            if (state_ == State::Open)
+                log().warn("client {} closed the TCP connection without connection.close",
+                           peer_.to_string());
+            shutdown_socket();
+        }
+        return;
+    }
+    if (total > 0) last_read_ = server_.loop().now();
+    process_input();
+    if (in_.empty()) in_.shrink_if_idle(kReadChunk * 2);
+}
+
+void Connection::process_input() {
+    if (state_ == State::AwaitingHeader) {
+        if (in_.size() < amqp::kProtocolHeader.size()) return;
+        std::string_view got(reinterpret_cast<const char*>(in_.data()), amqp::kProtocolHeader.size());
+        if (got != amqp::kProtocolHeader) {
+            // AMQP 0-9-1 §4.2.2: answer with the header we speak, then close.
+            size_t mark = out_.arena().size();
+            out_.arena().append(amqp::kProtocolHeader);
+            out_.commit_arena(mark);
+            log().warn("{}: bad protocol header, closing", peer_.to_string());
+            shutdown_socket();
+            return;
+        }
+        in_.consume(amqp::kProtocolHeader.size());
+        send_start();
+        state_ = State::AwaitingStartOk;
+    }
+    while (state_ != State::Closed && state_ != State::AwaitingHeader) {
+        amqp::Frame frame;
+        size_t consumed = 0;
+        auto status = amqp::parse_frame(in_.data(), in_.size(), frame_max_, frame, consumed);
+        if (status == amqp::FrameStatus::NeedMore) break;
+        if (status == amqp::FrameStatus::TooLarge) {
+            fail(amqp::connection_error(
+                ReplyCode::FrameError,
+                fmt::format("FRAME_ERROR - frame size exceeds negotiated maximum {}", frame_max_)));
+            in_.clear();
+            break;
+        }
+        if (status == amqp::FrameStatus::BadFrameEnd) {
+            fail(amqp::connection_error(ReplyCode::FrameError,
+                                        "FRAME_ERROR - invalid frame end marker"));
+            in_.clear();
+            break;
+        }
+        bool keep_going = handle_frame(frame);
+        in_.consume(consumed);
+        if (!keep_going) {
+            in_.clear();
+            break;
+        }
+    }
+}
+
+bool Connection::handle_frame(const amqp::Frame& frame) {
+    if (state_ == State::Closing) {
+        // After our connection.close only close-ok (or a crossing close) matters.
+        if (frame.type == 1 && frame.channel == 0) {
+            amqp::Reader r(frame.payload);
+            amqp::MethodId id{r.u16(), r.u16()};
+            if (id == amqp::ConnectionCloseOk::kId || id == amqp::ConnectionClose::kId) {
+                if (id == amqp::ConnectionClose::kId) send(0, amqp::ConnectionCloseOk{});
+                shutdown_socket();
+                return false;
+            }
+        }
+        return true;
+    }
+    switch (frame.type) {
+    case 8:  // heartbeat
+        if (frame.channel != 0) {
+            fail(amqp::connection_error(ReplyCode::FrameError,
+                                        "FRAME_ERROR - heartbeat frame on non-zero channel"));
+            return false;
+        }
+        return true;
+    case 1: {
+        amqp::Reader r(frame.payload);
+        amqp::MethodId id{r.u16(), r.u16()};
+        if (!r.ok()) {
+            fail(amqp::connection_error(ReplyCode::FrameError,
+                                        "FRAME_ERROR - method frame too short"));
+            return false;
+        }
+        if (frame.channel == 0) {
+            handle_connection_method(id, r);
+            return state_ != State::Closed;
+        }
+        if (state_ != State::Open) {
+            fail(amqp::connection_error(
+                ReplyCode::ChannelError,
+                fmt::format("CHANNEL_ERROR - expected 'connection.open'")));
+            return false;
+        }
+        if (frame.channel > channel_max_) {
+            fail(amqp::connection_error(
+                ReplyCode::ChannelError,
+                fmt::format("CHANNEL_ERROR - channel {} exceeds channel_max {}", frame.channel,
+                            channel_max_)));
+            return false;
+        }
+        Channel* ch = channel(frame.channel);
+        if (!ch) {
+            if (id == amqp::ChannelOpen::kId) {
+                open_channel(frame.channel);
+                return true;
+            }
+            fail(amqp::Error{ReplyCode::ChannelError, "CHANNEL_ERROR - expected 'channel.open'",
+                             id, amqp::Scope::Connection});
+            return false;
+        }
+        ch->on_method(id, r);
+        return state_ != State::Closed && state_ != State::Closing;
+    }
+    case 2:
+    case 3: {
+        Channel* ch = state_ == State::Open ? channel(frame.channel) : nullptr;
+        if (!ch) {
+            fail(amqp::connection_error(ReplyCode::ChannelError,
+                                        "CHANNEL_ERROR - expected 'channel.open'"));
+            return false;
+        }
+        if (ch->is_closing()) return true;
+        if (!ch->expects_content()) {
+            fail(amqp::connection_error(
+                ReplyCode::UnexpectedFrame,
+                "UNEXPECTED_FRAME - expected method frame, got non method frame instead"));
+            return false;
+        }
+        if (frame.type == 2)
+            ch->on_header(frame.payload);
+        else
+            ch->on_body(frame.payload);
+        return state_ != State::Closed && state_ != State::Closing;
+    }
+    default:
+        fail(amqp::connection_error(ReplyCode::FrameError,
+                                    fmt::format("FRAME_ERROR - unknown frame type {}", frame.type)));
+        return false;
+    }
+}
+
+void Connection::send_start() {
+    amqp::ConnectionStart start;
+    start.version_major = 0;
+    start.version_minor = 9;
+    start.server_properties = server_properties();
+    start.mechanisms = "PLAIN AMQPLAIN";
+    start.locales = "en_US";
+    send(0, start);
+}
+
+void Connection::handle_connection_method(amqp::MethodId id, amqp::Reader& r) {
+    bool ok = true;
+    auto status = amqp::dispatch_method(id, r, [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, amqp::ConnectionStartOk>) {
+            if (state_ != State::AwaitingStartOk) ok = false; else on_start_ok(m);
+        } else if constexpr (std::is_same_v<M, amqp::ConnectionTuneOk>) {
+            if (state_ != State::AwaitingTuneOk) ok = false; else on_tune_ok(m);
+        } else if constexpr (std::is_same_v<M, amqp::ConnectionOpen>) {
+            if (state_ != State::AwaitingOpen) ok = false; else on_open(m);
+        } else if constexpr (std::is_same_v<M, amqp::ConnectionClose>) {
+            on_close(m);
+        } else if constexpr (std::is_same_v<M, amqp::ConnectionCloseOk>) {
+            shutdown_socket();
+        } else {
+            ok = false;
+        }
+    });
+    if (status == amqp::DecodeStatus::UnknownMethod) {
+        fail(amqp::Error{ReplyCode::NotImplemented,
+                         fmt::format("NOT_IMPLEMENTED - unknown method {}/{}", id.class_id,
+                                     id.method_id),
+                         id, amqp::Scope::Connection});
+    } else if (status == amqp::DecodeStatus::Malformed) {
+        fail(amqp::Error{ReplyCode::FrameError,
+                         fmt::format("FRAME_ERROR - cannot decode method '{}'",
+                                     amqp::method_name(id)),
+                         id, amqp::Scope::Connection});
+    } else if (!ok) {
+        fail(amqp::Error{ReplyCode::CommandInvalid,
+                         fmt::format("COMMAND_INVALID - unexpected method '{}' on channel 0",
+                                     amqp::method_name(id)),
+                         id, amqp::Scope::Connection});
+    }
+}
+
+void Connection::refuse_login(std::string_view mechanism) {
+    fail(amqp::Error{ReplyCode::AccessRefused,
+                     fmt::format("ACCESS_REFUSED - Login was refused using authentication "
+                                 "mechanism {}. For details see the broker logfile.",
+                                 mechanism),
+                     amqp::ConnectionStartOk::kId, amqp::Scope::Connection});
+}
+
+void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
+    std::string user, password;
+    if (m.mechanism == "PLAIN") {
+        // "authzid \0 authcid \0 password" (RFC 4616); authzid is ignored as RabbitMQ does.
+        std::string_view resp = m.response;
+        size_t a = resp.find('\0');
+        size_t b = a == std::string_view::npos ? a : resp.find('\0', a + 1);
+        if (b == std::string_view::npos) {
+            log().warn("{}: malformed PLAIN response", peer_.to_string());
+            refuse_login(m.mechanism);
+            return;
+        }
+        user = resp.substr(a + 1, b - a - 1);
+        password = resp.substr(b + 1);
+    } else if (m.mechanism == "AMQPLAIN") {
+        amqp::FieldTable t;
+        amqp::decode_table(m.response, t);
+        if (auto* v = t.find("LOGIN"); v && v->string()) user = *v->string();
+        if (auto* v = t.find("PASSWORD"); v && v->string()) password = *v->string();
+    } else {
+        fail(amqp::Error{ReplyCode::CommandInvalid,
+                         fmt::format("COMMAND_INVALID - unknown authentication mechanism '{}'",
+                                     m.mechanism),
+                         amqp::ConnectionStartOk::kId, amqp::Scope::Connection});
+        return;
+    }
+    auth::UserDb& users = server_.broker().users();
+    const auth::User* u = users.authenticate(user, password);
+    if (!u) {
+        log().warn("{}: login refused for user '{}': invalid credentials", peer_.to_string(), user);
+        refuse_login(m.mechanism);
+        return;
+    }
+    if (users.is_loopback_only(user) && !peer_.is_loopback) {
+        log().warn("{}: login refused for user '{}': only allowed from localhost",
+                   peer_.to_string(), user);
+        refuse_login(m.mechanism);
+        return;
+    }
+    user_name_ = user;
+    if (auto* caps = m.client_properties.find("capabilities"); caps && caps->table()) {
+        if (auto* v = caps->table()->find("consumer_cancel_notify"))
+            cancel_notify_ = v->get_if<bool>() && *v->get_if<bool>();
+    }
+    if (auto* p = m.client_properties.find("product"); p && p->string()) client_product_ = *p->string();
+    amqp::ConnectionTune tune;
+    tune.channel_max = channel_max_;
+    tune.frame_max = frame_max_;
+    tune.heartbeat = static_cast<uint16_t>(std::min<uint32_t>(server_.config().heartbeat_s, 65535));
+    send(0, tune);
+    state_ = State::AwaitingTuneOk;
+}
+
+void Connection::on_tune_ok(const amqp::ConnectionTuneOk& m) {
+    uint32_t server_max = server_.config().frame_max;
+    if (m.frame_max != 0 && m.frame_max < amqp::kFrameMinSize) {
+        fail(amqp::Error{ReplyCode::NotAllowed,
+                         fmt::format("NOT_ALLOWED - frame_max={} < {} min size", m.frame_max,
+                                     amqp::kFrameMinSize),
+                         amqp::ConnectionTuneOk::kId, amqp::Scope::Connection});
+        return;
+    }
+    if (server_max != 0 && m.frame_max > server_max) {
+        fail(amqp::Error{ReplyCode::NotAllowed,
+                         fmt::format("NOT_ALLOWED - frame_max={} > {} max size", m.frame_max,
+                                     server_max),
+                         amqp::ConnectionTuneOk::kId, amqp::Scope::Connection});
+        return;
+    }
+    frame_max_ = m.frame_max == 0 ? server_max : m.frame_max;
+    if (m.channel_max != 0 && m.channel_max < channel_max_) channel_max_ = m.channel_max;
+    heartbeat_s_ = m.heartbeat;
+    state_ = State::AwaitingOpen;
+}
+
+void Connection::on_open(const amqp::ConnectionOpen& m) {
+    auto& b = server_.broker();
+    broker::Vhost* vh = b.find_vhost(m.virtual_host);
+    if (!vh) {
+        fail(amqp::Error{ReplyCode::NotAllowed,
+                         fmt::format("NOT_ALLOWED - vhost {} not found", m.virtual_host),
+                         amqp::ConnectionOpen::kId, amqp::Scope::Connection});
+        return;
+    }
+    if (!b.users().permissions(user_name_, m.virtual_host)) {
+        fail(amqp::Error{ReplyCode::NotAllowed,
+                         fmt::format("NOT_ALLOWED - access to vhost '{}' refused for user '{}'",
+                                     m.virtual_host, user_name_),
+                         amqp::ConnectionOpen::kId, amqp::Scope::Connection});
+        return;
+    }
+    vhost_ = vh;
+    state_ = State::Open;
+    send(0, amqp::ConnectionOpenOk{});
+    log().info("connection {} ({}) opened: user '{}', vhost '{}'", id_, peer_.to_string(),
+               user_name_, m.virtual_host);
+}
+
+void Connection::on_close(const amqp::ConnectionClose& m) {
+    log().info("connection {} ({}) closed by client: {} {}", id_, peer_.to_string(), m.reply_code,
+               m.reply_text);
+    close_all_channels();
+    send(0, amqp::ConnectionCloseOk{});
+    shutdown_socket();
+}
+
+void Connection::fail(const amqp::Error& error) {
+    if (state_ == State::Closing || state_ == State::Closed) return;
+    log().warn("connection {} ({}): closing with {}", id_, peer_.to_string(), error.text);
+    amqp::ConnectionClose close;
+    close.reply_code = static_cast<uint16_t>(error.code);
+    close.reply_text = error.text;
+    close.class_id = error.cause.class_id;
+    close.method_id = error.cause.method_id;
+    send(0, close);
+    close_all_channels();
+    state_ = State::Closing;
+    closing_since_ = server_.loop().now();
+}
+
+void Connection::force_close(std::string_view reason) {
+    if (state_ == State::Open) {
+        fail(amqp::connection_error(ReplyCode::ConnectionForced,
+                                    fmt::format("CONNECTION_FORCED - {}", reason)));
+        flush();
+    } else if (state_ != State::Closed) {
+        shutdown_socket();
+    }
+}
+
+void Connection::close_all_channels() {
+    for (auto& ch : channels_) {
+        if (ch) ch->release_resources();
+    }
+    channels_.clear();
+}
+
+void Connection::shutdown_socket() {
+    if (state_ == State::Closed) return;
+    flush();
+    close_all_channels();
+    state_ = State::Closed;
+    server_.loop().remove(fd_);
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+    server_.loop().cancel(*this);
+    if (vhost_) vhost_->drop_owned_queues(owner_id());
+    server_.release(this);
+}
+
+Channel* Connection::channel(uint16_t number) {
+    if (number >= channels_.size()) return nullptr;
+    return channels_[number].get();
+}
+
+void Connection::open_channel(uint16_t number) {
+    if (number >= channels_.size()) channels_.resize(number + 1u);
+    channels_[number] = std::make_unique<Channel>(*this, number);
+    send(number, amqp::ChannelOpenOk{});
+}
+
+void Connection::release_channel(uint16_t number) {
+    if (number < channels_.size() && channels_[number]) {
+        channels_[number]->release_resources();
+        auto gone = std::move(channels_[number]);
+        throttled_channels_.erase(
+            std::remove(throttled_channels_.begin(), throttled_channels_.end(), gone.get()),
+            throttled_channels_.end());
+        while (!channels_.empty() && !channels_.back()) channels_.pop_back();
+    }
+}
+
+void Connection::write_content(uint16_t channel, const broker::Message& message) {
+    util::ByteBuffer& arena = out_.arena();
+    size_t mark = arena.size();
+    amqp::write_header_frame(arena, channel, message.body_size(), message.properties());
+    out_.commit_arena(mark);
+    const uint8_t* body = message.data().data() + message.properties_size();
+    uint64_t left = message.body_size();
+    size_t chunk_max = frame_max_ - amqp::kFrameOverhead;
+    while (left > 0) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk_max));
+        mark = arena.size();
+        amqp::Writer w(arena);
+        w.u8(3);
+        w.u16(channel);
+        w.u32(static_cast<uint32_t>(n));
+        out_.commit_arena(mark);
+        out_.append_shared(message.data(), body, n);
+        mark = arena.size();
+        arena.push(amqp::kFrameEnd);
+        out_.commit_arena(mark);
+        body += n;
+        left -= n;
+    }
+    schedule_flush();
+}
+
+void Connection::schedule_flush() {
+    if (state_ != State::Closed) server_.loop().schedule(*this, 1);
+}
+
+void Connection::run_turn_task() { flush(); }
+
+void Connection::flush() {
+    if (fd_ < 0 || out_.empty()) return;
+    if (!out_.flush(fd_)) {
+        log().debug("connection {}: write failed", id_);
+        out_ = net::OutQueue();
+        if (state_ != State::Closed) {
+            state_ = State::Closing;  // the read side will see the error and shut down
+            closing_since_ = server_.loop().now() - kCloseOkTimeout;
+        }
+        return;
+    }
+    last_write_ = server_.loop().now();
+    bool pending = !out_.empty();
+    if (pending != want_write_ && state_ != State::Closed) {
+        want_write_ = pending;
+        server_.loop().modify(fd_, EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0u), this);
+    }
+    if (throttled_ && out_.size() < kLowWatermark) {
+        throttled_ = false;
+        auto channels = std::move(throttled_channels_);
+        throttled_channels_.clear();
+        for (Channel* ch : channels) ch->wake_consumers();
+    }
+    if (!pending) out_.trim();
+}
+
+void Connection::note_throttled(Channel* channel) {
+    throttled_ = true;
+    if (std::find(throttled_channels_.begin(), throttled_channels_.end(), channel) ==
+        throttled_channels_.end())
+        throttled_channels_.push_back(channel);
+}
+
+void Connection::on_tick(Clock::time_point now) {
+    if (state_ == State::Closed) return;
+    if (state_ == State::Closing) {
+        if (now - closing_since_ >= kCloseOkTimeout) shutdown_socket();
+        return;
+    }
+    if (state_ != State::Open) {
+        if (now - opened_at_ >= std::chrono::milliseconds(server_.config().handshake_timeout_ms)) {
+            log().warn("{}: handshake timeout, closing", peer_.to_string());
+            shutdown_socket();
+        }
+        return;
+    }
+    if (heartbeat_s_ == 0) return;
+    auto interval = std::chrono::seconds(heartbeat_s_);
+    if (now - last_read_ >= 2 * interval) {
+        log().warn("connection {} ({}): missed heartbeats from client, timeout: {}s", id_,
+                   peer_.to_string(), heartbeat_s_);
+        shutdown_socket();
+        return;
+    }
+    if (now - last_write_ >= interval / 2) {
+        size_t mark = out_.arena().size();
+        amqp::write_heartbeat_frame(out_.arena());
+        out_.commit_arena(mark);
+        flush();
+    }
+}
+
+}  // namespace warren::conn

@@ -1,0 +1,135 @@
+#pragma once
+
+#include "warren/amqp/error.h"
+#include "warren/amqp/frame.h"
+#include "warren/amqp/methods.h"
+#include "warren/broker/message.h"
+#include "warren/broker/queue_spec.h"
+#include "warren/net/event_loop.h"
+#include "warren/net/listener.h"
+#include "warren/net/out_queue.h"
+#include "warren/util/byte_buffer.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace warren::auth {
+struct User;
+}
+namespace warren::broker {
+class Vhost;
+}
+
+namespace warren::conn {
+
+class Server;
+class Channel;
+
+/// One client connection: reads and parses frames, runs the handshake (start, tune, open),
+/// heartbeats and connection.close, and hands channel frames to its Channels. Output is
+/// gathered in an OutQueue and flushed once per loop turn. Lives on the loop thread; the
+/// Server deletes it at the end of the turn in which it closed.
+class Connection : public net::IoHandler, private net::TurnTask {
+public:
+    Connection(Server& server, int fd, net::PeerAddress peer, uint64_t id);
+    ~Connection();
+
+    void on_io(uint32_t events) override;
+
+    uint64_t id() const { return id_; }
+    broker::OwnerId owner_id() const { return static_cast<broker::OwnerId>(id_); }
+    Server& server() { return server_; }
+    broker::Vhost* vhost() { return vhost_; }
+    const std::string& user_name() const { return user_name_; }
+    const net::PeerAddress& peer() const { return peer_; }
+    uint32_t frame_max() const { return frame_max_; }
+    bool supports_consumer_cancel_notify() const { return cancel_notify_; }
+    bool is_closed() const { return state_ == State::Closed; }
+
+    template <class M>
+    void send(uint16_t channel, const M& method) {
+        size_t mark = out_.arena().size();
+        amqp::write_method_frame(out_.arena(), channel, method);
+        out_.commit_arena(mark);
+        schedule_flush();
+    }
+    /// Sends a content-carrying method (deliver, get-ok, return) with the message's
+    /// properties and body, split into body frames of at most frame_max.
+    template <class M>
+    void send_content(uint16_t channel, const M& method, const broker::Message& message) {
+        size_t mark = out_.arena().size();
+        amqp::write_method_frame(out_.arena(), channel, method);
+        out_.commit_arena(mark);
+        write_content(channel, message);
+    }
+
+    /// Outbound bytes are piling up (a slow reader): consumers stop taking deliveries.
+    bool is_backlogged() const { return out_.size() >= kHighWatermark; }
+    /// A consumer could not take a delivery because of the backlog; wake its queue
+    /// when the backlog drains.
+    void note_throttled(Channel* channel);
+
+    /// Closes the connection with a hard error: connection.close, then wait for close-ok.
+    void fail(const amqp::Error& error);
+    /// Closes the socket now (after flushing what can be flushed).
+    void shutdown_socket();
+    /// Broker shutdown: connection.close 320 CONNECTION_FORCED.
+    void force_close(std::string_view reason);
+    /// Seconds-level housekeeping from the Server: heartbeats, handshake timeout.
+    void on_tick(net::EventLoop::Clock::time_point now);
+
+private:
+    enum class State { AwaitingHeader, AwaitingStartOk, AwaitingTuneOk, AwaitingOpen, Open,
+                       Closing, Closed };
+    static constexpr size_t kHighWatermark = 4 * 1024 * 1024;
+    static constexpr size_t kLowWatermark = 1024 * 1024;
+
+    void run_turn_task() override;
+    void schedule_flush();
+    void flush();
+    void read_input();
+    void process_input();
+    bool handle_frame(const amqp::Frame& frame);
+    void handle_connection_method(amqp::MethodId id, amqp::Reader& r);
+    void on_start_ok(const amqp::ConnectionStartOk& m);
+    void on_tune_ok(const amqp::ConnectionTuneOk& m);
+    void on_open(const amqp::ConnectionOpen& m);
+    void on_close(const amqp::ConnectionClose& m);
+    void send_start();
+    void write_content(uint16_t channel, const broker::Message& message);
+    Channel* channel(uint16_t number);
+    void open_channel(uint16_t number);
+    void close_all_channels();
+    void refuse_login(std::string_view mechanism);
+
+    friend class Channel;
+    void release_channel(uint16_t number);
+
+    Server& server_;
+    int fd_;
+    net::PeerAddress peer_;
+    uint64_t id_;
+    State state_ = State::AwaitingHeader;
+    util::ByteBuffer in_;
+    net::OutQueue out_;
+    bool want_write_ = false;
+    bool throttled_ = false;
+    std::vector<Channel*> throttled_channels_;
+
+    uint32_t frame_max_;
+    uint16_t channel_max_;
+    uint32_t heartbeat_s_ = 0;
+    net::EventLoop::Clock::time_point opened_at_;
+    net::EventLoop::Clock::time_point last_read_;
+    net::EventLoop::Clock::time_point last_write_;
+    net::EventLoop::Clock::time_point closing_since_;
+
+    std::string user_name_;
+    std::string client_product_;
+    bool cancel_notify_ = false;
+    broker::Vhost* vhost_ = nullptr;
+    std::vector<std::unique_ptr<Channel>> channels_;  // index: channel number
+};
+
+}  // namespace warren::conn

@@ -1,0 +1,58 @@
+#include "warren/broker/vhost.h"
+#include "warren/conn/channel.h"
+#include "warren/conn/connection.h"
+
+namespace warren::conn {
+
+amqp::Result<> Channel::on_confirm_select(const amqp::ConfirmSelect& m) {
+    if (tx_mode_)
+        return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
+                                   "PRECONDITION_FAILED - cannot switch from tx to confirm mode");
+    confirm_mode_ = true;
+    if (!m.nowait) reply(amqp::ConfirmSelectOk{});
+    return {};
+}
+
+amqp::Result<> Channel::on_tx_select() {
+    if (confirm_mode_)
+        return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
+                                   "PRECONDITION_FAILED - cannot switch from confirm to tx mode");
+    tx_mode_ = true;
+    reply(amqp::TxSelectOk{});
+    return {};
+}
+
+amqp::Result<> Channel::on_tx_commit() {
+    if (!tx_mode_)
+        return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
+                                   "PRECONDITION_FAILED - channel is not transactional");
+    auto publishes = std::move(tx_publishes_);
+    tx_publishes_.clear();
+    for (auto& p : publishes) {
+        // The exchange may have gone since the publish; such messages are dropped.
+        if (broker::Exchange* ex = conn_.vhost()->find_exchange(p.exchange))
+            route_message(*ex, p.routing_key, p.mandatory, p.message);
+    }
+    auto settlements = std::move(tx_settlements_);
+    tx_settlements_.clear();
+    for (auto& s : settlements) apply_settlement(s.taken, s.ack, s.requeue);
+    reply(amqp::TxCommitOk{});
+    return {};
+}
+
+amqp::Result<> Channel::on_tx_rollback() {
+    if (!tx_mode_)
+        return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
+                                   "PRECONDITION_FAILED - channel is not transactional");
+    tx_publishes_.clear();
+    // Uncommitted acks are undone: those deliveries are unacknowledged again.
+    for (auto& s : tx_settlements_)
+        for (auto& u : s.taken) unacked_.push_back(std::move(u));
+    tx_settlements_.clear();
+    std::sort(unacked_.begin(), unacked_.end(),
+              [](const Unacked& a, const Unacked& b) { return a.tag < b.tag; });
+    reply(amqp::TxRollbackOk{});
+    return {};
+}
+
+}  // namespace warren::conn

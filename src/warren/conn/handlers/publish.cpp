@@ -1,0 +1,193 @@
+#include "warren/auth/user_db.h"
+#include "warren/broker/broker.h"
+#include "warren/broker/errors.h"
+#include "warren/broker/vhost.h"
+#include "warren/conn/channel.h"
+#include "warren/conn/connection.h"
+#include "warren/conn/server.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace warren::conn {
+
+namespace {
+
+constexpr int kWrite = static_cast<int>(auth::Access::Write);
+constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
+constexpr std::string_view kReplyToPrefix = "amq.rabbitmq.reply-to.";
+
+}  // namespace
+
+amqp::Result<> Channel::on_basic_publish(const amqp::BasicPublish& m) {
+    if (m.immediate)
+        return amqp::Error{amqp::ReplyCode::NotImplemented, "NOT_IMPLEMENTED - immediate=true",
+                           amqp::BasicPublish::kId, amqp::Scope::Connection};
+    pending_.exchange.assign(m.exchange);
+    pending_.routing_key.assign(m.routing_key);
+    pending_.mandatory = m.mandatory;
+    pending_.received = 0;
+    assembly_ = Assembly::Header;
+    return {};
+}
+
+void Channel::on_header(std::string_view payload) {
+    if (assembly_ != Assembly::Header) {
+        conn_.fail(amqp::connection_error(
+            amqp::ReplyCode::UnexpectedFrame,
+            "UNEXPECTED_FRAME - expected content body, got non content body frame instead"));
+        return;
+    }
+    amqp::Reader r(payload);
+    uint16_t class_id = r.u16();
+    r.u16();  // weight, unused
+    uint64_t body_size = r.u64();
+    if (!r.ok() || class_id != amqp::BasicPublish::kId.class_id) {
+        conn_.fail(amqp::connection_error(amqp::ReplyCode::FrameError,
+                                          "FRAME_ERROR - malformed content header frame"));
+        return;
+    }
+    uint64_t limit = conn_.server().config().max_message_size;
+    if (body_size > limit) {
+        assembly_ = Assembly::None;
+        fail(amqp::channel_error(
+                 amqp::ReplyCode::PreconditionFailed,
+                 fmt::format("PRECONDITION_FAILED - message size {} is larger than configured max "
+                             "size {}",
+                             body_size, limit)),
+             amqp::BasicPublish::kId);
+        return;
+    }
+    std::string_view props = payload.substr(12);
+    pending_.body_size = body_size;
+    pending_.properties_size = static_cast<uint32_t>(props.size());
+    pending_.data = util::SharedBytes::allocate(props.size() + body_size);
+    if (!props.empty()) std::memcpy(pending_.data.mutable_data(), props.data(), props.size());
+    if (body_size == 0) {
+        if (auto done = complete_publish(); !done) {
+            auto e = done.error();
+            if (e.scope == amqp::Scope::Connection) conn_.fail(e); else fail(e, amqp::BasicPublish::kId);
+        }
+        return;
+    }
+    assembly_ = Assembly::Body;
+}
+
+void Channel::on_body(std::string_view payload) {
+    if (assembly_ != Assembly::Body) {
+        conn_.fail(amqp::connection_error(
+            amqp::ReplyCode::UnexpectedFrame,
+            "UNEXPECTED_FRAME - expected content header for class 60, got non content header "
+            "frame instead"));
+        return;
+    }
+    if (pending_.received + payload.size() > pending_.body_size) {
+        conn_.fail(amqp::connection_error(
+            amqp::ReplyCode::FrameError,
+            "FRAME_ERROR - content body exceeds the size given in the content header"));
+        return;
+    }
+    std::memcpy(pending_.data.mutable_data() + pending_.properties_size + pending_.received,
+                payload.data(), payload.size());
+    pending_.received += payload.size();
+    if (pending_.received < pending_.body_size) return;
+    if (auto done = complete_publish(); !done) {
+        auto e = done.error();
+        if (e.cause.packed() == 0) e.cause = amqp::BasicPublish::kId;
+        if (e.scope == amqp::Scope::Connection) conn_.fail(e); else fail(e, amqp::BasicPublish::kId);
+    }
+}
+
+amqp::Result<broker::Exchange*> Channel::check_publish_target(std::string_view exchange) {
+    broker::Vhost& vh = *conn_.vhost();
+    broker::Exchange* ex = vh.find_exchange(exchange);
+    if (!ex) return broker::errors::no_exchange(exchange, vh.name());
+    if (ex->is_internal()) return broker::errors::internal_exchange_publish(exchange, vh.name());
+    if (write_allowed_exchange_ != exchange || write_allowed_exchange_.empty()) {
+        if (auto denied = check_access(kWrite, "exchange", exchange); !denied) return denied.error();
+        write_allowed_exchange_.assign(exchange);
+    }
+    return ex;
+}
+
+amqp::Result<> Channel::complete_publish() {
+    assembly_ = Assembly::None;
+    PendingPublish p = std::move(pending_);
+    pending_ = PendingPublish{};
+    uint64_t seq = confirm_mode_ ? next_publish_seq_++ : 0;
+
+    amqp::BasicProperties props;
+    amqp::Reader pr(p.data.view().substr(0, p.properties_size));
+    if (!props.decode(pr))
+        return amqp::Error{amqp::ReplyCode::FrameError,
+                           "FRAME_ERROR - malformed content header properties",
+                           amqp::BasicPublish::kId, amqp::Scope::Connection};
+    auto target = check_publish_target(p.exchange);
+    if (!target) return target.error();
+    if (props.has(amqp::BasicProperties::kUserId) && props.user_id != conn_.user_name())
+        return amqp::channel_error(
+            amqp::ReplyCode::PreconditionFailed,
+            fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but authenticated "
+                        "user was '{}'",
+                        props.user_id, conn_.user_name()));
+    if (props.has(amqp::BasicProperties::kReplyTo) && props.reply_to == kReplyTo) {
+        if (reply_token_.empty())
+            return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
+                                       "PRECONDITION_FAILED - fast reply consumer does not exist");
+        // Rewrite reply_to to this channel's token; the only publish that re-encodes.
+        amqp::BasicProperties rewritten = props;
+        rewritten.reply_to = reply_token_;
+        util::ByteBuffer encoded;
+        amqp::Writer w(encoded);
+        rewritten.encode(w);
+        util::SharedBytes data = util::SharedBytes::allocate(encoded.size() + p.body_size);
+        std::memcpy(data.mutable_data(), encoded.data(), encoded.size());
+        std::memcpy(data.mutable_data() + encoded.size(), p.data.data() + p.properties_size,
+                    p.body_size);
+        p.data = std::move(data);
+        p.properties_size = static_cast<uint32_t>(encoded.size());
+    }
+    bool persistent = props.has(amqp::BasicProperties::kDeliveryMode) && props.delivery_mode == 2;
+    broker::MessageRef message = broker::MessageRef::make(
+        std::move(p.exchange), std::move(p.routing_key), std::move(p.data), p.properties_size,
+        persistent);
+    if (tx_mode_) {
+        tx_publishes_.push_back(
+            TxPublish{message->exchange(), message->routing_key(), p.mandatory, message});
+        return {};
+    }
+    route_message(**target, message->routing_key(), p.mandatory, message);
+    if (seq) confirm_published();
+    return {};
+}
+
+void Channel::route_message(broker::Exchange& exchange, const std::string& routing_key,
+                            bool mandatory, const broker::MessageRef& message) {
+    broker::Vhost& vh = *conn_.vhost();
+    bool routed = false;
+    if (exchange.name().empty() && routing_key.starts_with(kReplyToPrefix)) {
+        if (Channel* target = conn_.server().find_reply_channel(routing_key)) {
+            target->deliver_reply(message, routing_key);
+            routed = true;
+        }
+    } else {
+        amqp::BasicProperties props;
+        amqp::Reader pr(message->properties());
+        props.decode(pr);
+        route_scratch_.clear();
+        vh.route(exchange, broker::RoutingInput{routing_key, props.headers}, route_scratch_);
+        for (broker::Queue* q : route_scratch_) q->enqueue(message);
+        routed = !route_scratch_.empty();
+    }
+    if (!routed && mandatory) {
+        amqp::BasicReturn ret;
+        ret.reply_code = 312;
+        ret.reply_text = "NO_ROUTE";
+        ret.exchange = message->exchange();
+        ret.routing_key = routing_key;
+        conn_.send_content(number_, ret, *message);
+    }
+}
+
+}  // namespace warren::conn

@@ -1,0 +1,73 @@
+#include "warren/conn/server.h"
+
+#include "warren/conn/channel.h"
+#include "warren/conn/connection.h"
+#include "warren/util/log.h"
+
+#include <unistd.h>
+
+namespace warren::conn {
+
+Server::Server(net::EventLoop& loop, broker::Broker& broker)
+    : loop_(loop), broker_(broker),
+      listener_(loop, [this](int fd, const net::PeerAddress& peer) { accept(fd, peer); }) {
+    loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
+}
+
+Server::~Server() {
+    for (auto& [p, c] : connections_) c->shutdown_socket();
+    reap();
+    connections_.clear();
+}
+
+void Server::listen(const std::string& address, uint16_t port) { listener_.listen(address, port); }
+
+void Server::accept(int fd, const net::PeerAddress& peer) {
+    uint64_t id = next_connection_id_++;
+    auto c = std::make_unique<Connection>(*this, fd, peer, id);
+    Connection* raw = c.get();
+    connections_.emplace(raw, std::move(c));
+}
+
+void Server::release(Connection* connection) {
+    released_.push_back(connection);
+    // Deleted at the next sweep or reap, never inside the connection's own call stack.
+}
+
+void Server::reap() {
+    auto gone = std::move(released_);
+    released_.clear();
+    for (Connection* c : gone) connections_.erase(c);
+}
+
+void Server::sweep() {
+    reap();
+    auto now = loop_.now();
+    std::vector<Connection*> all;
+    all.reserve(connections_.size());
+    for (auto& [p, c] : connections_) all.push_back(p);
+    for (Connection* c : all) c->on_tick(now);
+}
+
+void Server::close_all(std::string_view reason) {
+    for (auto& [p, c] : connections_) c->force_close(reason);
+}
+
+std::string Server::register_reply_channel(Channel* channel) {
+    std::string token = "amq.rabbitmq.reply-to.g" + std::to_string(next_reply_token_++) + "." +
+                        std::to_string(channel->connection().id()) + "." +
+                        std::to_string(channel->number());
+    reply_channels_[token] = channel;
+    return token;
+}
+
+void Server::unregister_reply_channel(std::string_view token) {
+    reply_channels_.erase(std::string(token));
+}
+
+Channel* Server::find_reply_channel(std::string_view token) const {
+    auto it = reply_channels_.find(std::string(token));
+    return it == reply_channels_.end() ? nullptr : it->second;
+}
+
+}  // namespace warren::conn

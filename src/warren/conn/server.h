@@ -1,0 +1,60 @@
+#pragma once
+
+#include "warren/broker/broker.h"
+#include "warren/net/event_loop.h"
+#include "warren/net/listener.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace warren::conn {
+
+class Connection;
+class Channel;
+
+/// Accepts AMQP connections and owns them: their lifetimes, the heartbeat and handshake
+/// sweep, and the direct reply-to registry that lets one channel reach another.
+class Server {
+public:
+    Server(net::EventLoop& loop, broker::Broker& broker);
+    ~Server();
+
+    void listen(const std::string& address, uint16_t port);
+    uint16_t bound_port() const { return listener_.bound_port(); }
+
+    net::EventLoop& loop() { return loop_; }
+    broker::Broker& broker() { return broker_; }
+    const config::Config& config() const { return broker_.config(); }
+
+    /// Schedules a closed connection's deletion at the end of the loop turn (never inside
+    /// its own callbacks).
+    void release(Connection* connection);
+    /// Sends connection.close to every client (shutdown).
+    void close_all(std::string_view reason);
+    size_t connection_count() const { return connections_.size(); }
+
+    /// Direct reply-to (amq.rabbitmq.reply-to): a channel's consumer registers a token.
+    std::string register_reply_channel(Channel* channel);
+    void unregister_reply_channel(std::string_view token);
+    Channel* find_reply_channel(std::string_view token) const;
+
+private:
+    void accept(int fd, const net::PeerAddress& peer);
+    void sweep();
+    void reap();
+
+    net::EventLoop& loop_;
+    broker::Broker& broker_;
+    net::Listener listener_;
+    std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+    std::vector<Connection*> released_;
+    std::unordered_map<std::string, Channel*> reply_channels_;
+    uint64_t next_connection_id_ = 1;
+    uint64_t next_reply_token_ = 1;
+};
+
+}  // namespace warren::conn
