@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace warren::broker {
 
@@ -15,9 +16,10 @@ namespace warren::broker {
 class Message : public util::RefCounted {
 public:
     Message(std::string exchange, std::string routing_key, util::SharedBytes data,
-            uint32_t properties_size, bool persistent)
+            uint32_t properties_size, bool persistent, int64_t ttl_ms = -1)
         : exchange_(std::move(exchange)), routing_key_(std::move(routing_key)),
-          data_(std::move(data)), properties_size_(properties_size), persistent_(persistent) {}
+          data_(std::move(data)), ttl_ms_(ttl_ms), properties_size_(properties_size),
+          persistent_(persistent) {}
 
     const std::string& exchange() const { return exchange_; }
     const std::string& routing_key() const { return routing_key_; }
@@ -29,11 +31,20 @@ public:
     uint32_t properties_size() const { return properties_size_; }
     /// delivery_mode == 2.
     bool is_persistent() const { return persistent_; }
+    /// The per-message TTL from the expiration property, ms; -1 when absent.
+    int64_t ttl_ms() const { return ttl_ms_; }
+    /// CC and BCC header keys to route with besides the routing key (rarely set).
+    const std::vector<std::string>& extra_routing_keys() const { return extra_routing_keys_; }
+    void set_extra_routing_keys(std::vector<std::string> keys) {
+        extra_routing_keys_ = std::move(keys);
+    }
 
 private:
     std::string exchange_;
     std::string routing_key_;
+    std::vector<std::string> extra_routing_keys_;
     util::SharedBytes data_;
+    int64_t ttl_ms_;
     uint32_t properties_size_;
     bool persistent_;
 };
@@ -44,6 +55,7 @@ using MessageRef = util::Ref<Message>;
 struct QueuedMessage {
     MessageRef message;
     uint64_t seq = 0;  // position in the queue's publish order; requeues go back here
+    int64_t expires_ms = 0;  // loop clock deadline, 0 for never
     bool redelivered = false;
 };
 

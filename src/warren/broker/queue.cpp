@@ -5,17 +5,33 @@
 namespace warren::broker {
 
 Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner)
-    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner) {}
+    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner) {
+    int64_t ttl = 0;
+    if (const auto* v = spec_.arguments.find("x-message-ttl"); v && v->as_int(ttl) && ttl >= 0)
+        message_ttl_ms_ = ttl;
+}
+
+int64_t Queue::now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               loop_.now().time_since_epoch())
+        .count();
+}
 
 Queue::~Queue() = default;
 
 void Queue::enqueue(MessageRef message) {
     if (deleted_) return;
-    ready_.push_back(QueuedMessage{std::move(message), next_seq_++, false});
-    if (!consumers_.empty()) wake();
+    int64_t ttl = message->ttl_ms();
+    if (message_ttl_ms_ >= 0 && (ttl < 0 || message_ttl_ms_ < ttl)) ttl = message_ttl_ms_;
+    // A deadline of exactly now still allows immediate delivery (TTL 0 reaches a ready
+    // consumer, RabbitMQ semantics); +1 keeps 0 meaning "never".
+    int64_t expires = ttl >= 0 ? now_ms() + ttl + 1 : 0;
+    ready_.push_back(QueuedMessage{std::move(message), next_seq_++, expires, false});
+    if (!consumers_.empty() || expires) wake();
 }
 
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
+    drop_expired(false);
     if (ready_.empty()) return std::nullopt;
     QueuedMessage m = std::move(ready_.front());
     ready_.pop_front();
@@ -79,7 +95,25 @@ void Queue::wake() {
     if (!deleted_) loop_.schedule(*this, 0);
 }
 
-void Queue::run_turn_task() { dispatch(); }
+void Queue::run_turn_task() {
+    drop_expired(false);
+    dispatch();
+    drop_expired(true);
+    arm_expiry();
+}
+
+void Queue::drop_expired(bool inclusive) {
+    if (ready_.empty()) return;
+    int64_t now = now_ms() + (inclusive ? 1 : 0);
+    while (!ready_.empty() && ready_.front().expires_ms != 0 && ready_.front().expires_ms <= now)
+        ready_.pop_front();
+}
+
+void Queue::arm_expiry() {
+    if (ready_.empty() || ready_.front().expires_ms == 0 || deleted_) return;
+    loop_.schedule_at(*this, net::EventLoop::Clock::time_point(
+                                 std::chrono::milliseconds(ready_.front().expires_ms)));
+}
 
 void Queue::dispatch() {
     while (!ready_.empty() && !consumers_.empty()) {
@@ -105,6 +139,7 @@ void Queue::mark_deleted() {
     if (deleted_) return;
     deleted_ = true;
     loop_.cancel(*this);
+    loop_.cancel_timer(*this);
     ready_.clear();
     auto consumers = std::move(consumers_);
     consumers_.clear();

@@ -72,6 +72,11 @@ public:
 private:
     void run_turn_task() override;
     void dispatch();
+    /// Drops expired messages at the head (TTL applies at the head, as in RabbitMQ).
+    /// `inclusive` also drops those expiring right now.
+    void drop_expired(bool inclusive);
+    void arm_expiry();
+    int64_t now_ms() const;
 
     net::EventLoop& loop_;
     std::string vhost_;
@@ -82,6 +87,7 @@ private:
     size_t next_consumer_ = 0;
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
+    int64_t message_ttl_ms_ = -1;  // x-message-ttl, -1 when unset
     bool exclusive_consumer_ = false;
     bool had_consumers_ = false;
     bool deleted_ = false;

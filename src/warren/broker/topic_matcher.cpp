@@ -6,6 +6,7 @@ namespace warren::broker {
 
 std::vector<std::string_view> TopicMatcher::split(std::string_view key) {
     std::vector<std::string_view> words;
+    if (key.empty()) return words;  // RabbitMQ: "" has no words, so '*' does not match it
     size_t start = 0;
     for (;;) {
         size_t dot = key.find('.', start);

@@ -18,7 +18,7 @@ public:
     void remove(const Binding& binding) override;
     void match(const RoutingInput& input, std::vector<Destination>& out) const override;
 
-    /// Splits on '.', keeping empty words ("a..b" has three), as RabbitMQ does.
+    /// Splits on '.', keeping empty words ("a..b" has three; "" has none), as RabbitMQ does.
     static std::vector<std::string_view> split(std::string_view key);
 
 private:

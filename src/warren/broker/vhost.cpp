@@ -10,6 +10,61 @@ namespace {
 
 std::string_view bool_text(bool b) { return b ? "'true'" : "'false'"; }
 
+// The queue arguments RabbitMQ 3.10 compares on redeclare (rabbit_amqqueue:declare_args/0);
+// others may differ freely.
+constexpr std::string_view kEquivalenceArgs[] = {
+    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
+    "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
+    "x-queue-type", "x-quorum-initial-group-size", "x-max-age",
+    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"};
+
+std::string value_text(const amqp::FieldValue& v) {
+    int64_t i = 0;
+    if (v.as_int(i)) return std::to_string(i);
+    if (const auto* s = v.string()) return *s;
+    if (const auto* b = v.get_if<bool>()) return *b ? "true" : "false";
+    if (const auto* d = v.get_if<double>()) return std::to_string(*d);
+    return "?";
+}
+
+std::string_view type_name(const amqp::FieldValue& v) {
+    switch (v.tag()) {
+    case 't': return "bool";
+    case 'b': return "byte";
+    case 'B': return "unsignedbyte";
+    case 's': return "short";
+    case 'u': return "unsignedshort";
+    case 'I': return "signedint";
+    case 'i': return "unsignedint";
+    case 'l': return "long";
+    case 'f': return "float";
+    case 'd': return "double";
+    case 'S': return "longstr";
+    case 'F': return "table";
+    case 'A': return "array";
+    case 'T': return "timestamp";
+    default: return "void";
+    }
+}
+
+// RabbitMQ's type classes: integers compare with integers, floats with floats.
+bool same_arg(const amqp::FieldValue& a, const amqp::FieldValue& b) {
+    int64_t x = 0, y = 0;
+    if (a.as_int(x) && b.as_int(y)) return x == y;
+    return a == b;
+}
+
+}  // namespace
+
+namespace {
+
+std::string describe_arg(const amqp::FieldValue* v, bool with_type) {
+    if (!v) return "none";
+    if (!with_type) return "'" + value_text(*v) + "'";
+    return "the value '" + value_text(*v) + "' of type '" + std::string(type_name(*v)) + "'";
+}
+
 }  // namespace
 
 Vhost::Vhost(net::EventLoop& loop, std::string name) : loop_(loop), name_(std::move(name)) {
@@ -137,6 +192,15 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
             return errors::queue_locked(spec.name, name_);
         if (cur.auto_delete != spec.auto_delete)
             return fail("auto_delete", spec.auto_delete, cur.auto_delete);
+        for (std::string_view key : kEquivalenceArgs) {
+            const amqp::FieldValue* a = spec.arguments.find(key);
+            const amqp::FieldValue* b = cur.arguments.find(key);
+            if (!a && !b) continue;
+            if (a && b && same_arg(*a, *b)) continue;
+            bool typed = !a || !b;
+            return errors::inequivalent_arg(key, "queue", spec.name, name_, describe_arg(a, typed),
+                                            describe_arg(b, typed));
+        }
         return QueueRef(existing);
     }
     if (passive) return errors::no_queue(spec.name, name_);

@@ -14,6 +14,38 @@ namespace warren::net {
 
 TurnTask::~TurnTask() {
     if (loop_) loop_->cancel(*this);
+    if (timer_loop_) timer_loop_->cancel_timer(*this);
+}
+
+void EventLoop::schedule_at(TurnTask& task, Clock::time_point deadline) {
+    if (task.timer_loop_) {
+        auto it = std::find_if(timers_.begin(), timers_.end(),
+                               [&](const Timer& t) { return t.task == &task; });
+        if (it != timers_.end() && it->deadline <= deadline) return;  // an earlier one is armed
+        cancel_timer(task);
+    }
+    task.timer_loop_ = this;
+    timers_.push_back(Timer{deadline, &task});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+void EventLoop::cancel_timer(TurnTask& task) {
+    if (!task.timer_loop_) return;
+    task.timer_loop_ = nullptr;
+    auto it = std::remove_if(timers_.begin(), timers_.end(),
+                             [&](const Timer& t) { return t.task == &task; });
+    timers_.erase(it, timers_.end());
+    std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+void EventLoop::fire_timers() {
+    while (!timers_.empty() && timers_.front().deadline <= now_) {
+        std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+        TurnTask* task = timers_.back().task;
+        timers_.pop_back();
+        task->timer_loop_ = nullptr;
+        schedule(*task, 0);
+    }
 }
 
 EventLoop::EventLoop() {
@@ -95,9 +127,10 @@ void EventLoop::run_turn_tasks() {
 
 int EventLoop::next_timeout_ms() const {
     if (!tasks_[0].empty() || !tasks_[1].empty()) return 0;
-    if (periodic_.empty()) return -1;
-    auto next = periodic_.front().next;
+    if (periodic_.empty() && timers_.empty()) return -1;
+    auto next = Clock::time_point::max();
     for (const auto& p : periodic_) next = std::min(next, p.next);
+    if (!timers_.empty()) next = std::min(next, timers_.front().deadline);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(ms + 1, 0, 1000));
 }
@@ -118,6 +151,7 @@ void EventLoop::run() {
             }
             h->on_io(events[i].events);
         }
+        fire_timers();
         run_turn_tasks();
         for (auto& p : periodic_) {
             if (now_ >= p.next) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <algorithm>
 #include <vector>
 
 namespace warren::net {
@@ -36,6 +37,7 @@ private:
     friend class EventLoop;
     EventLoop* loop_ = nullptr;
     size_t slot_ = 0;
+    EventLoop* timer_loop_ = nullptr;  // set while a timer for this task is armed
 };
 
 /// A single-threaded epoll loop. Owns nothing but the epoll and wake fds; everything it
@@ -58,6 +60,11 @@ public:
     void schedule(TurnTask& task, int priority);
     void cancel(TurnTask& task);
 
+    /// Schedules `task` (priority 0) once `deadline` has passed; re-arming replaces the
+    /// earlier deadline.
+    void schedule_at(TurnTask& task, Clock::time_point deadline);
+    void cancel_timer(TurnTask& task);
+
     /// Calls `fn` about every `period` (timer accuracy is a loop turn).
     void every(std::chrono::milliseconds period, std::function<void()> fn);
 
@@ -73,7 +80,13 @@ private:
         Clock::time_point next;
         std::function<void()> fn;
     };
+    struct Timer {
+        Clock::time_point deadline;
+        TurnTask* task;
+        friend bool operator>(const Timer& a, const Timer& b) { return a.deadline > b.deadline; }
+    };
     void run_turn_tasks();
+    void fire_timers();
     int next_timeout_ms() const;
 
     int epoll_fd_ = -1;
@@ -81,6 +94,7 @@ private:
     volatile bool stopping_ = false;
     std::vector<TurnTask*> tasks_[2];
     std::vector<Periodic> periodic_;
+    std::vector<Timer> timers_;  // min-heap on deadline; one entry per armed task
     Clock::time_point now_ = Clock::now();
 };
 

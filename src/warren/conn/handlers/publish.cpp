@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "warren/amqp/field_table.h"
+
 #include <cstring>
 
 namespace warren::conn {
@@ -17,6 +19,37 @@ namespace {
 constexpr int kWrite = static_cast<int>(auth::Access::Write);
 constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
 constexpr std::string_view kReplyToPrefix = "amq.rabbitmq.reply-to.";
+
+/// Parses the expiration property as RabbitMQ does (a decimal integer string, >= 0).
+amqp::Result<int64_t> parse_expiration(std::string_view text) {
+    int64_t value = 0;
+    bool negative = !text.empty() && text.front() == '-';
+    std::string_view digits = negative ? text.substr(1) : text;
+    bool ok = !digits.empty() && digits.size() <= 18;
+    for (char c : digits) ok = ok && c >= '0' && c <= '9';
+    if (!ok)
+        return amqp::channel_error(
+            amqp::ReplyCode::PreconditionFailed,
+            fmt::format("PRECONDITION_FAILED - invalid expiration '{}': no_integer", text));
+    for (char c : digits) value = value * 10 + (c - '0');
+    if (negative && value != 0)
+        return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
+                                   fmt::format("PRECONDITION_FAILED - invalid expiration '{}': "
+                                               "{{value_negative,-{}}}",
+                                               text, value));
+    return value;
+}
+
+/// The routing keys of a CC or BCC header (sender-selected distribution).
+void collect_keys(const amqp::FieldValue* v, std::vector<std::string>& out) {
+    if (!v) return;
+    if (const auto* arr = v->array()) {
+        for (const auto& item : *arr)
+            if (const auto* s = item.string()) out.push_back(*s);
+    } else if (const auto* s = v->string()) {
+        out.push_back(*s);
+    }
+}
 
 }  // namespace
 
@@ -148,10 +181,50 @@ amqp::Result<> Channel::complete_publish() {
         p.data = std::move(data);
         p.properties_size = static_cast<uint32_t>(encoded.size());
     }
+    if (props.has(amqp::BasicProperties::kDeliveryMode) && props.delivery_mode != 1 &&
+        props.delivery_mode != 2)
+        return amqp::channel_error(
+            amqp::ReplyCode::PreconditionFailed,
+            fmt::format("PRECONDITION_FAILED - invalid message: {{delivery_mode_unknown,{}}}",
+                        props.delivery_mode));
+    int64_t ttl_ms = -1;
+    if (props.has(amqp::BasicProperties::kExpiration)) {
+        auto ttl = parse_expiration(props.expiration);
+        if (!ttl) return ttl.error();
+        ttl_ms = *ttl;
+    }
+    std::vector<std::string> extra_keys;
+    if (props.has(amqp::BasicProperties::kHeaders) && !props.headers.empty()) {
+        amqp::FieldTable headers;
+        amqp::decode_table(props.headers.bytes, headers);
+        const amqp::FieldValue* cc = headers.find("CC");
+        const amqp::FieldValue* bcc = headers.find("BCC");
+        collect_keys(cc, extra_keys);
+        collect_keys(bcc, extra_keys);
+        if (bcc) {
+            // BCC never reaches consumers: re-encode the properties without it.
+            headers.erase("BCC");
+            util::ByteBuffer table;
+            amqp::encode_table_body(headers, table);
+            amqp::BasicProperties stripped = props;
+            stripped.headers = amqp::RawTable{
+                std::string_view(reinterpret_cast<const char*>(table.data()), table.size())};
+            util::ByteBuffer encoded;
+            amqp::Writer w(encoded);
+            stripped.encode(w);
+            util::SharedBytes data = util::SharedBytes::allocate(encoded.size() + p.body_size);
+            std::memcpy(data.mutable_data(), encoded.data(), encoded.size());
+            std::memcpy(data.mutable_data() + encoded.size(), p.data.data() + p.properties_size,
+                        p.body_size);
+            p.data = std::move(data);
+            p.properties_size = static_cast<uint32_t>(encoded.size());
+        }
+    }
     bool persistent = props.has(amqp::BasicProperties::kDeliveryMode) && props.delivery_mode == 2;
     broker::MessageRef message = broker::MessageRef::make(
         std::move(p.exchange), std::move(p.routing_key), std::move(p.data), p.properties_size,
-        persistent);
+        persistent, ttl_ms);
+    message->set_extra_routing_keys(std::move(extra_keys));
     if (tx_mode_) {
         tx_publishes_.push_back(
             TxPublish{message->exchange(), message->routing_key(), p.mandatory, message});
@@ -177,6 +250,8 @@ void Channel::route_message(broker::Exchange& exchange, const std::string& routi
         props.decode(pr);
         route_scratch_.clear();
         vh.route(exchange, broker::RoutingInput{routing_key, props.headers}, route_scratch_);
+        for (const std::string& key : message->extra_routing_keys())
+            vh.route(exchange, broker::RoutingInput{key, props.headers}, route_scratch_);
         for (broker::Queue* q : route_scratch_) q->enqueue(message);
         routed = !route_scratch_.empty();
     }

@@ -31,7 +31,7 @@ amqp::Result<> Channel::on_queue_declare(const amqp::QueueDeclare& m) {
         if (!m.no_wait) reply(amqp::QueueDeclareOk{name, 0, 0});
         return {};
     }
-    if (!m.passive && name.starts_with("amq.") && !vh.find_queue(name))
+    if (!m.passive && name.starts_with("amq."))
         return broker::errors::reserved_name("queue", name);
     if (name.empty()) {
         if (m.passive) {
