@@ -53,36 +53,47 @@ void Connection::on_io(uint32_t events) {
 }
 
 void Connection::read_input() {
+    // Reads land in one loop-wide scratch buffer and frames are parsed there in place;
+    // only a partial frame's tail is copied into this connection's own buffer. Idle
+    // connections so hold no read buffer at all.
+    static util::ByteBuffer scratch(kReadChunk * 4);
     size_t total = 0;
     while (state_ != State::Closed && total < kReadBudget) {
-        uint8_t* dst = in_.prepare(kReadChunk);
+        bool own = !in_.empty();
+        util::ByteBuffer& buf = own ? in_ : scratch;
+        if (!own) scratch.clear();
+        uint8_t* dst = buf.prepare(kReadChunk);
         ssize_t n = ::read(fd_, dst, kReadChunk);
-        if (n > 0) {
-            in_.commit(static_cast<size_t>(n));
-            total += static_cast<size_t>(n);
-            continue;
-        }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        // EOF or error: process what arrived, then close.
-        process_input();
-        if (state_ != State::Closed) {
+        if (n <= 0) {
+            // EOF or error: the peer is gone.
             if (state_ == State::Open)
                 log().warn("client {} closed the TCP connection without connection.close",
                            peer_.to_string());
             shutdown_socket();
+            return;
         }
-        return;
+        buf.commit(static_cast<size_t>(n));
+        total += static_cast<size_t>(n);
+        last_read_ = server_.loop().now();
+        size_t used = process_input(buf.data(), buf.size());
+        if (state_ == State::Closed) return;
+        if (own) {
+            in_.consume(used);
+        } else if (used < scratch.size()) {
+            in_.append(scratch.data() + used, scratch.size() - used);
+        }
+        if (static_cast<size_t>(n) < kReadChunk) break;  // drained for now
     }
-    if (total > 0) last_read_ = server_.loop().now();
-    process_input();
-    if (in_.empty()) in_.shrink_if_idle(kReadChunk * 2);
+    if (in_.empty()) in_.shrink_if_idle(0);
 }
 
-void Connection::process_input() {
+size_t Connection::process_input(const uint8_t* data, size_t size) {
+    size_t used = 0;
     if (state_ == State::AwaitingHeader) {
-        if (in_.size() < amqp::kProtocolHeader.size()) return;
-        std::string_view got(reinterpret_cast<const char*>(in_.data()), amqp::kProtocolHeader.size());
+        if (size < amqp::kProtocolHeader.size()) return 0;
+        std::string_view got(reinterpret_cast<const char*>(data), amqp::kProtocolHeader.size());
         if (got != amqp::kProtocolHeader) {
             // AMQP 0-9-1 §4.2.2: answer with the header we speak, then close.
             size_t mark = out_.arena().size();
@@ -90,37 +101,33 @@ void Connection::process_input() {
             out_.commit_arena(mark);
             log().warn("{}: bad protocol header, closing", peer_.to_string());
             shutdown_socket();
-            return;
+            return size;
         }
-        in_.consume(amqp::kProtocolHeader.size());
+        used = amqp::kProtocolHeader.size();
         send_start();
         state_ = State::AwaitingStartOk;
     }
-    while (state_ != State::Closed && state_ != State::AwaitingHeader) {
+    while (state_ != State::Closed) {
         amqp::Frame frame;
         size_t consumed = 0;
-        auto status = amqp::parse_frame(in_.data(), in_.size(), frame_max_, frame, consumed);
+        auto status = amqp::parse_frame(data + used, size - used, frame_max_, frame, consumed);
         if (status == amqp::FrameStatus::NeedMore) break;
         if (status == amqp::FrameStatus::TooLarge) {
             fail(amqp::connection_error(
                 ReplyCode::FrameError,
                 fmt::format("FRAME_ERROR - frame size exceeds negotiated maximum {}", frame_max_)));
-            in_.clear();
-            break;
+            return size;
         }
         if (status == amqp::FrameStatus::BadFrameEnd) {
             fail(amqp::connection_error(ReplyCode::FrameError,
                                         "FRAME_ERROR - invalid frame end marker"));
-            in_.clear();
-            break;
+            return size;
         }
         bool keep_going = handle_frame(frame);
-        in_.consume(consumed);
-        if (!keep_going) {
-            in_.clear();
-            break;
-        }
+        used += consumed;
+        if (!keep_going) return size;
     }
+    return used;
 }
 
 bool Connection::handle_frame(const amqp::Frame& frame) {

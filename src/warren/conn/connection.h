@@ -89,7 +89,8 @@ private:
     void schedule_flush();
     void flush();
     void read_input();
-    void process_input();
+    /// Handles the complete frames in `data`; returns the bytes used.
+    size_t process_input(const uint8_t* data, size_t size);
     bool handle_frame(const amqp::Frame& frame);
     void handle_connection_method(amqp::MethodId id, amqp::Reader& r);
     void on_start_ok(const amqp::ConnectionStartOk& m);

@@ -70,7 +70,7 @@ bool OutQueue::flush(int fd) {
 
 void OutQueue::trim() {
     if (segments_.empty()) {
-        arena_.shrink_if_idle(16 * 1024);
+        arena_.shrink_if_idle(4 * 1024);
         segments_.shrink_to_fit();
     }
 }
