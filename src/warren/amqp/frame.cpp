@@ -8,13 +8,15 @@ FrameStatus parse_frame(const uint8_t* data, size_t size, uint32_t frame_max, Fr
     uint32_t payload_size = (uint32_t{data[3]} << 24) | (uint32_t{data[4]} << 16) |
                             (uint32_t{data[5]} << 8) | uint32_t{data[6]};
     uint64_t total = uint64_t{payload_size} + kFrameOverhead;
-    if (frame_max != 0 && total > frame_max) return FrameStatus::TooLarge;
-    if (size < total) return FrameStatus::NeedMore;
-    if (data[total - 1] != kFrameEnd) return FrameStatus::BadFrameEnd;
     frame.type = data[0];
     frame.channel = static_cast<uint16_t>((data[1] << 8) | data[2]);
+    frame.payload_size = payload_size;
+    if (frame_max != 0 && total > frame_max) return FrameStatus::TooLarge;
+    if (size < total) return FrameStatus::NeedMore;
     frame.payload = std::string_view(reinterpret_cast<const char*>(data + kFrameHeaderSize),
                                      payload_size);
+    frame.end = data[total - 1];
+    if (frame.end != kFrameEnd) return FrameStatus::BadFrameEnd;
     consumed = static_cast<size_t>(total);
     return FrameStatus::Ok;
 }
@@ -50,6 +52,30 @@ void write_header_frame(util::ByteBuffer& out, uint16_t channel, uint64_t body_s
 void write_heartbeat_frame(util::ByteBuffer& out) {
     static constexpr uint8_t kHeartbeat[] = {8, 0, 0, 0, 0, 0, 0, kFrameEnd};
     out.append(kHeartbeat, sizeof kHeartbeat);
+}
+
+}  // namespace warren::amqp
+
+namespace warren::amqp {
+
+std::string erlang_binary(std::string_view bytes) {
+    bool printable = !bytes.empty();
+    for (char c : bytes) printable = printable && c >= 32 && c <= 126;
+    std::string out = "<<";
+    if (printable) {
+        out += '"';
+        for (char c : bytes) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    } else {
+        for (size_t i = 0; i < bytes.size(); ++i) {
+            if (i) out += ',';
+            out += std::to_string(static_cast<uint8_t>(bytes[i]));
+        }
+    }
+    return out + ">>";
 }
 
 }  // namespace warren::amqp

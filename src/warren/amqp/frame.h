@@ -5,6 +5,7 @@
 #include "warren/util/byte_buffer.h"
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace warren::amqp {
@@ -18,6 +19,8 @@ inline constexpr std::string_view kProtocolHeader{"AMQP\x00\x00\x09\x01", 8};
 struct Frame {
     uint8_t type = 0;
     uint16_t channel = 0;
+    uint32_t payload_size = 0;  // as announced, also when the frame is refused
+    uint8_t end = 0;            // the frame-end octet received
     std::string_view payload;
 };
 
@@ -25,6 +28,8 @@ enum class FrameStatus : uint8_t { Ok, NeedMore, BadFrameEnd, TooLarge };
 
 /// Parses one frame from the front of `data`. On Ok, `frame` views `data` and `consumed`
 /// is the frame's full length. `frame_max` bounds the whole frame, as negotiated.
+/// On TooLarge, `frame` has the type, channel and payload_size; on BadFrameEnd, also the
+/// payload and the bad octet.
 FrameStatus parse_frame(const uint8_t* data, size_t size, uint32_t frame_max, Frame& frame,
                         size_t& consumed);
 
@@ -39,6 +44,10 @@ void end_frame(util::ByteBuffer& out, size_t size_at);
 void write_header_frame(util::ByteBuffer& out, uint16_t channel, uint64_t body_size,
                         std::string_view encoded_properties);
 void write_heartbeat_frame(util::ByteBuffer& out);
+
+/// Bytes as Erlang prints a binary (<<"abc">> or <<0,20,0>>): RabbitMQ's error texts
+/// quote frame octets this way.
+std::string erlang_binary(std::string_view bytes);
 
 template <class M>
 void write_method_frame(util::ByteBuffer& out, uint16_t channel, const M& method) {

@@ -13,14 +13,16 @@ class Queue;
 /// the queue only asks whether it may deliver and hands messages over.
 class Consumer {
 public:
-    Consumer(std::string tag, bool no_ack, bool exclusive)
-        : tag_(std::move(tag)), no_ack_(no_ack), exclusive_(exclusive) {}
+    Consumer(std::string tag, bool no_ack, bool exclusive, int32_t priority = 0)
+        : tag_(std::move(tag)), no_ack_(no_ack), exclusive_(exclusive), priority_(priority) {}
     Consumer(const Consumer&) = delete;
     Consumer& operator=(const Consumer&) = delete;
 
     const std::string& tag() const { return tag_; }
     bool is_no_ack() const { return no_ack_; }
     bool is_exclusive() const { return exclusive_; }
+    /// x-priority: higher-priority consumers get messages while they can take them.
+    int32_t priority() const { return priority_; }
 
     /// Whether a delivery now stays within prefetch limits, channel flow and the
     /// connection's outbound buffer.
@@ -36,6 +38,7 @@ private:
     std::string tag_;
     bool no_ack_;
     bool exclusive_;
+    int32_t priority_;
 };
 
 }  // namespace warren::broker

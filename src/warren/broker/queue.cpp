@@ -75,7 +75,11 @@ size_t Queue::purge() {
 }
 
 void Queue::add_consumer(Consumer* consumer) {
-    consumers_.push_back(consumer);
+    // Kept ordered by priority, highest first; equal priorities in arrival order.
+    auto at = std::find_if(consumers_.begin(), consumers_.end(), [&](const Consumer* c) {
+        return c->priority() < consumer->priority();
+    });
+    consumers_.insert(at, consumer);
     had_consumers_ = true;
     if (consumer->is_exclusive()) exclusive_consumer_ = true;
     wake();
@@ -84,9 +88,7 @@ void Queue::add_consumer(Consumer* consumer) {
 bool Queue::remove_consumer(Consumer* consumer) {
     auto it = std::find(consumers_.begin(), consumers_.end(), consumer);
     if (it == consumers_.end()) return false;
-    size_t index = static_cast<size_t>(it - consumers_.begin());
     consumers_.erase(it);
-    if (next_consumer_ > index) --next_consumer_;
     if (consumer->is_exclusive()) exclusive_consumer_ = false;
     return true;
 }
@@ -117,17 +119,16 @@ void Queue::arm_expiry() {
 
 void Queue::dispatch() {
     while (!ready_.empty() && !consumers_.empty()) {
-        size_t n = consumers_.size();
-        Consumer* chosen = nullptr;
-        for (size_t tried = 0; tried < n; ++tried) {
-            if (next_consumer_ >= n) next_consumer_ = 0;
-            Consumer* c = consumers_[next_consumer_++];
-            if (c->can_accept()) {
-                chosen = c;
-                break;
-            }
-        }
-        if (!chosen) return;  // every consumer is full; an ack or drain will wake us
+        // The first consumer able to take it, in priority order; within a priority the one
+        // served goes to the back of its group, which makes plain round-robin.
+        auto it = std::find_if(consumers_.begin(), consumers_.end(),
+                               [](Consumer* c) { return c->can_accept(); });
+        if (it == consumers_.end()) return;  // all full; an ack or a drain wakes us
+        Consumer* chosen = *it;
+        auto group_end = std::find_if(it, consumers_.end(), [&](const Consumer* c) {
+            return c->priority() != chosen->priority();
+        });
+        std::rotate(it, it + 1, group_end);
         QueuedMessage m = std::move(ready_.front());
         ready_.pop_front();
         if (!chosen->is_no_ack()) ++unacked_;

@@ -83,8 +83,7 @@ private:
     QueueSpec spec_;
     OwnerId owner_;
     std::deque<QueuedMessage> ready_;
-    std::vector<Consumer*> consumers_;
-    size_t next_consumer_ = 0;
+    std::vector<Consumer*> consumers_;  // by priority, highest first; rotated as served
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
     int64_t message_ttl_ms_ = -1;  // x-message-ttl, -1 when unset

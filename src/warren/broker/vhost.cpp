@@ -1,5 +1,6 @@
 #include "warren/broker/vhost.h"
 
+#include "warren/amqp/frame.h"
 #include "warren/broker/errors.h"
 
 #include <algorithm>
@@ -240,11 +241,14 @@ amqp::Result<size_t> Vhost::delete_queue(std::string_view name, OwnerId owner, b
 amqp::Result<> Vhost::bind_queue(std::string_view queue, std::string_view exchange,
                                  std::string_view routing_key, const amqp::FieldTable& args,
                                  OwnerId owner) {
-    auto q = use_queue(queue, owner);
-    if (!q) return q.error();
     if (exchange.empty()) return errors::default_exchange_op();
     Exchange* ex = find_exchange(exchange);
     if (!ex) return errors::no_exchange(exchange, name_);
+    auto q = use_queue(queue, owner);
+    if (!q) return q.error();
+    if (ex->type() == "headers") {
+        if (auto invalid = validate_headers_binding(args); !invalid) return invalid.error();
+    }
     Binding b{Destination{q->get(), nullptr}, std::string(routing_key), args};
     if (ex->bind(b))
         (*q)->inbound_bindings().push_back(InboundBinding{ex, std::string(routing_key), args});
@@ -254,11 +258,21 @@ amqp::Result<> Vhost::bind_queue(std::string_view queue, std::string_view exchan
 amqp::Result<> Vhost::unbind_queue(std::string_view queue, std::string_view exchange,
                                    std::string_view routing_key, const amqp::FieldTable& args,
                                    OwnerId owner) {
+    // Unbinding what does not exist succeeds, even with a missing queue or exchange.
+    if (exchange.empty()) return errors::default_exchange_op();
+    Queue* found = find_queue(queue);
+    Exchange* ex = find_exchange(exchange);
+    if (!found || !ex) return {};
+    // RabbitMQ looks for the binding before checking exclusivity: removing a binding that
+    // does not exist succeeds even on another connection's exclusive queue.
+    Binding wanted{Destination{found, nullptr}, std::string(routing_key), args};
+    bool exists = std::any_of(ex->bindings().begin(), ex->bindings().end(), [&](const Binding& b) {
+        return b.destination == wanted.destination && b.routing_key == wanted.routing_key &&
+               b.arguments == wanted.arguments;
+    });
+    if (!exists) return {};
     auto q = use_queue(queue, owner);
     if (!q) return q.error();
-    if (exchange.empty()) return errors::default_exchange_op();
-    Exchange* ex = find_exchange(exchange);
-    if (!ex) return errors::no_exchange(exchange, name_);
     if (ex->unbind(Binding{Destination{q->get(), nullptr}, std::string(routing_key), args})) {
         auto& in = (*q)->inbound_bindings();
         auto it = std::find_if(in.begin(), in.end(), [&](const InboundBinding& ib) {
@@ -277,6 +291,9 @@ amqp::Result<> Vhost::bind_exchange(std::string_view destination, std::string_vi
     if (!dst) return errors::no_exchange(destination, name_);
     Exchange* src = find_exchange(source);
     if (!src) return errors::no_exchange(source, name_);
+    if (src->type() == "headers") {
+        if (auto invalid = validate_headers_binding(args); !invalid) return invalid.error();
+    }
     if (src->bind(Binding{Destination{nullptr, dst}, std::string(routing_key), args}))
         dst->inbound_sources().push_back(src);
     return {};
@@ -344,6 +361,18 @@ void Vhost::drop_owned_queues(OwnerId owner) {
     for (auto& [n, q] : queues_)
         if (q->is_exclusive() && q->owner() == owner) owned.push_back(q.get());
     for (Queue* q : owned) remove_queue(*q);
+}
+
+amqp::Result<> Vhost::validate_headers_binding(const amqp::FieldTable& args) {
+    const amqp::FieldValue* m = args.find("x-match");
+    if (!m) return {};
+    const std::string* s = m->string();
+    if (s && (*s == "all" || *s == "any" || *s == "all-with-x" || *s == "any-with-x")) return {};
+    std::string shown = s ? amqp::erlang_binary(*s) : std::string("?");
+    return amqp::channel_error(
+        amqp::ReplyCode::PreconditionFailed,
+        "PRECONDITION_FAILED - Invalid x-match field value " + shown +
+            "; expected all, any, all-with-x, or any-with-x");
 }
 
 std::string Vhost::generate_queue_name() {

@@ -61,6 +61,8 @@ public:
 
     /// A fresh server-named queue name, "amq.gen-" and 22 url-safe base64 characters.
     static std::string generate_queue_name();
+    /// x-match must be all, any, all-with-x or any-with-x (RabbitMQ's 406 otherwise).
+    static amqp::Result<> validate_headers_binding(const amqp::FieldTable& args);
 
 private:
     void add_builtin_exchanges();

@@ -38,9 +38,12 @@ void Channel::on_method(amqp::MethodId id, amqp::Reader& r) {
     }
     if (assembly_ != Assembly::None) {
         conn_.fail(amqp::Error{ReplyCode::UnexpectedFrame,
-                               fmt::format("UNEXPECTED_FRAME - expected content header for class "
-                                           "60, got non content header frame instead"),
-                               id, amqp::Scope::Connection});
+                               assembly_ == Assembly::Header
+                                   ? "UNEXPECTED_FRAME - expected content header for class 60, "
+                                     "got non content header frame instead"
+                                   : "UNEXPECTED_FRAME - expected content body, got non content "
+                                     "body frame instead",
+                               amqp::BasicPublish::kId, amqp::Scope::Connection});
         return;
     }
     if (id == amqp::ChannelClose::kId) {
@@ -49,7 +52,10 @@ void Channel::on_method(amqp::MethodId id, amqp::Reader& r) {
         return;
     }
     current_method_ = id;
+    std::string_view args(reinterpret_cast<const char*>(r.position()), r.remaining());
     auto result = handle(id, r);
+    if (!result && result.error().code == ReplyCode::FrameError)
+        result.error().text = fmt::format("FRAME_ERROR - cannot decode {}", amqp::erlang_binary(args));
     if (!result) {
         amqp::Error& e = result.error();
         if (e.cause.packed() == 0) e.cause = id;
@@ -131,6 +137,10 @@ void Channel::fail(amqp::Error error, amqp::MethodId cause) {
 }
 
 amqp::Result<> Channel::on_channel_flow(const amqp::ChannelFlow& m) {
+    // RabbitMQ 3.x refuses to stop deliveries this way (consumers use prefetch instead).
+    if (!m.active)
+        return amqp::Error{ReplyCode::NotImplemented, "NOT_IMPLEMENTED - active=false",
+                           amqp::ChannelFlow::kId, amqp::Scope::Connection};
     flow_active_ = m.active;
     amqp::ChannelFlowOk ok;
     ok.active = m.active;

@@ -30,8 +30,8 @@ class Channel;
 class ChannelConsumer final : public broker::Consumer {
 public:
     ChannelConsumer(Channel& channel, broker::QueueRef queue, std::string tag, bool no_ack,
-                    bool exclusive, uint16_t prefetch)
-        : Consumer(std::move(tag), no_ack, exclusive), channel_(channel),
+                    bool exclusive, uint16_t prefetch, int32_t priority)
+        : Consumer(std::move(tag), no_ack, exclusive, priority), channel_(channel),
           queue_(std::move(queue)), prefetch_(prefetch) {}
 
     bool can_accept() const override;
@@ -196,6 +196,7 @@ private:
     std::string reply_consumer_tag_;
 
     std::string write_allowed_exchange_;  // cached write permission for publishing
+    bool write_allowed_ = false;
     std::vector<broker::Queue*> route_scratch_;
 };
 

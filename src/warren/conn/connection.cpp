@@ -113,14 +113,16 @@ size_t Connection::process_input(const uint8_t* data, size_t size) {
         auto status = amqp::parse_frame(data + used, size - used, frame_max_, frame, consumed);
         if (status == amqp::FrameStatus::NeedMore) break;
         if (status == amqp::FrameStatus::TooLarge) {
-            fail(amqp::connection_error(
-                ReplyCode::FrameError,
-                fmt::format("FRAME_ERROR - frame size exceeds negotiated maximum {}", frame_max_)));
+            // RabbitMQ reports the payload limit, frame_max less the 8 octets of framing.
+            frame.payload = {};
+            fail(frame_error(ReplyCode::FrameError, frame,
+                             fmt::format(": {{frame_too_large,{},{}}}", frame.payload_size,
+                                         frame_max_ - amqp::kFrameOverhead)));
             return size;
         }
         if (status == amqp::FrameStatus::BadFrameEnd) {
-            fail(amqp::connection_error(ReplyCode::FrameError,
-                                        "FRAME_ERROR - invalid frame end marker"));
+            fail(frame_error(ReplyCode::FrameError, frame,
+                             fmt::format(": {{invalid_frame_end_marker,{}}}", frame.end)));
             return size;
         }
         bool keep_going = handle_frame(frame);
@@ -144,11 +146,11 @@ bool Connection::handle_frame(const amqp::Frame& frame) {
         }
         return true;
     }
+    bool running = state_ == State::Open;
     switch (frame.type) {
     case 8:  // heartbeat
         if (frame.channel != 0) {
-            fail(amqp::connection_error(ReplyCode::FrameError,
-                                        "FRAME_ERROR - heartbeat frame on non-zero channel"));
+            fail(frame_error(ReplyCode::UnexpectedFrame, frame, ""));
             return false;
         }
         return true;
@@ -156,30 +158,31 @@ bool Connection::handle_frame(const amqp::Frame& frame) {
         amqp::Reader r(frame.payload);
         amqp::MethodId id{r.u16(), r.u16()};
         if (!r.ok()) {
-            fail(amqp::connection_error(ReplyCode::FrameError,
-                                        "FRAME_ERROR - method frame too short"));
+            fail(frame_error(ReplyCode::FrameError, frame, ": method frame too short"));
             return false;
         }
         if (frame.channel == 0) {
             handle_connection_method(id, r);
-            return state_ != State::Closed;
+            return state_ == State::Open || state_ == State::AwaitingTuneOk ||
+                   state_ == State::AwaitingOpen || state_ == State::AwaitingStartOk;
         }
-        if (state_ != State::Open) {
-            fail(amqp::connection_error(
-                ReplyCode::ChannelError,
-                fmt::format("CHANNEL_ERROR - expected 'connection.open'")));
-            return false;
-        }
-        if (frame.channel > channel_max_) {
-            fail(amqp::connection_error(
-                ReplyCode::ChannelError,
-                fmt::format("CHANNEL_ERROR - channel {} exceeds channel_max {}", frame.channel,
-                            channel_max_)));
+        if (!running) return refuse_early_frame(frame);
+        if (id.class_id == amqp::ConnectionStart::kId.class_id) {
+            fail(amqp::Error{ReplyCode::CommandInvalid, "COMMAND_INVALID - unimplemented method",
+                             id, amqp::Scope::Connection});
             return false;
         }
         Channel* ch = channel(frame.channel);
         if (!ch) {
             if (id == amqp::ChannelOpen::kId) {
+                if (channels_.size() >= channel_max_) {
+                    fail(amqp::connection_error(
+                        ReplyCode::NotAllowed,
+                        fmt::format("NOT_ALLOWED - number of channels opened ({}) has reached the "
+                                    "negotiated channel_max ({})",
+                                    channels_.size(), channel_max_)));
+                    return false;
+                }
                 open_channel(frame.channel);
                 return true;
             }
@@ -188,11 +191,16 @@ bool Connection::handle_frame(const amqp::Frame& frame) {
             return false;
         }
         ch->on_method(id, r);
-        return state_ != State::Closed && state_ != State::Closing;
+        return state_ == State::Open;
     }
     case 2:
     case 3: {
-        Channel* ch = state_ == State::Open ? channel(frame.channel) : nullptr;
+        if (!running) return refuse_early_frame(frame);
+        if (frame.channel == 0) {
+            fail(frame_error(ReplyCode::UnexpectedFrame, frame, ""));
+            return false;
+        }
+        Channel* ch = channel(frame.channel);
         if (!ch) {
             fail(amqp::connection_error(ReplyCode::ChannelError,
                                         "CHANNEL_ERROR - expected 'channel.open'"));
@@ -209,13 +217,34 @@ bool Connection::handle_frame(const amqp::Frame& frame) {
             ch->on_header(frame.payload);
         else
             ch->on_body(frame.payload);
-        return state_ != State::Closed && state_ != State::Closing;
+        return state_ == State::Open;
     }
     default:
-        fail(amqp::connection_error(ReplyCode::FrameError,
-                                    fmt::format("FRAME_ERROR - unknown frame type {}", frame.type)));
+        fail(frame_error(ReplyCode::FrameError, frame, ": unknown_frame"));
         return false;
     }
+}
+
+amqp::Error Connection::frame_error(ReplyCode code, const amqp::Frame& frame,
+                                    std::string_view reason) const {
+    return amqp::connection_error(
+        code, fmt::format("{} - type {}, all octets = {}{}", amqp::reply_code_name(code),
+                          frame.type, amqp::erlang_binary(frame.payload), reason));
+}
+
+bool Connection::refuse_early_frame(const amqp::Frame& frame) {
+    // Between tune-ok and connection.open RabbitMQ answers with UNEXPECTED_FRAME; earlier
+    // in the handshake it just drops the socket.
+    if (state_ == State::AwaitingOpen)
+        fail(frame_error(ReplyCode::UnexpectedFrame, frame, ""));
+    else
+        drop("frame before the handshake completed");
+    return false;
+}
+
+void Connection::drop(std::string_view why) {
+    log().warn("{}: {}, closing the socket", peer_.to_string(), why);
+    shutdown_socket();
 }
 
 void Connection::send_start() {
@@ -229,50 +258,71 @@ void Connection::send_start() {
 }
 
 void Connection::handle_connection_method(amqp::MethodId id, amqp::Reader& r) {
-    bool ok = true;
+    std::string_view args(reinterpret_cast<const char*>(r.position()), r.remaining());
+    bool expected = true;
     auto status = amqp::dispatch_method(id, r, [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, amqp::ConnectionStartOk>) {
-            if (state_ != State::AwaitingStartOk) ok = false; else on_start_ok(m);
+            if (state_ != State::AwaitingStartOk) expected = false; else on_start_ok(m);
         } else if constexpr (std::is_same_v<M, amqp::ConnectionTuneOk>) {
-            if (state_ != State::AwaitingTuneOk) ok = false; else on_tune_ok(m);
+            if (state_ != State::AwaitingTuneOk) expected = false; else on_tune_ok(m);
         } else if constexpr (std::is_same_v<M, amqp::ConnectionOpen>) {
-            if (state_ != State::AwaitingOpen) ok = false; else on_open(m);
+            if (state_ != State::AwaitingOpen) expected = false; else on_open(m);
         } else if constexpr (std::is_same_v<M, amqp::ConnectionClose>) {
             on_close(m);
         } else if constexpr (std::is_same_v<M, amqp::ConnectionCloseOk>) {
             shutdown_socket();
         } else {
-            ok = false;
+            expected = false;
         }
     });
     if (status == amqp::DecodeStatus::UnknownMethod) {
+        // RabbitMQ 3.10 drops the socket here without a word (its reader crashes on
+        // {unknown_method_id,...}); Warren says why before closing.
         fail(amqp::Error{ReplyCode::NotImplemented,
                          fmt::format("NOT_IMPLEMENTED - unknown method {}/{}", id.class_id,
                                      id.method_id),
                          id, amqp::Scope::Connection});
     } else if (status == amqp::DecodeStatus::Malformed) {
-        fail(amqp::Error{ReplyCode::FrameError,
-                         fmt::format("FRAME_ERROR - cannot decode method '{}'",
-                                     amqp::method_name(id)),
-                         id, amqp::Scope::Connection});
-    } else if (!ok) {
-        fail(amqp::Error{ReplyCode::CommandInvalid,
-                         fmt::format("COMMAND_INVALID - unexpected method '{}' on channel 0",
-                                     amqp::method_name(id)),
-                         id, amqp::Scope::Connection});
+        if (state_ == State::Open)
+            fail(amqp::Error{ReplyCode::FrameError,
+                             fmt::format("FRAME_ERROR - cannot decode {}", amqp::erlang_binary(args)),
+                             id, amqp::Scope::Connection});
+        else
+            drop("malformed handshake method");
+    } else if (!expected) {
+        if (state_ == State::Open)
+            fail(amqp::Error{ReplyCode::ChannelError,
+                             "CHANNEL_ERROR - unexpected method in connection state running", id,
+                             amqp::Scope::Connection});
+        else
+            drop(fmt::format("unexpected '{}' during the handshake", amqp::method_name(id)));
     }
 }
 
 void Connection::refuse_login(std::string_view mechanism) {
-    fail(amqp::Error{ReplyCode::AccessRefused,
-                     fmt::format("ACCESS_REFUSED - Login was refused using authentication "
-                                 "mechanism {}. For details see the broker logfile.",
-                                 mechanism),
-                     amqp::ConnectionStartOk::kId, amqp::Scope::Connection});
+    // Clients announcing authentication_failure_close get a reason; others (as with
+    // RabbitMQ) see the socket close.
+    if (!auth_failure_close_) {
+        drop("login refused");
+        return;
+    }
+    fail(amqp::connection_error(
+        ReplyCode::AccessRefused,
+        fmt::format("ACCESS_REFUSED - Login was refused using authentication mechanism {}. For "
+                    "details see the broker logfile.",
+                    mechanism)));
 }
 
 void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
+    if (auto* caps = m.client_properties.find("capabilities"); caps && caps->table()) {
+        auto flag = [&](const char* name) {
+            const amqp::FieldValue* v = caps->table()->find(name);
+            return v && v->get_if<bool>() && *v->get_if<bool>();
+        };
+        cancel_notify_ = flag("consumer_cancel_notify");
+        auth_failure_close_ = flag("authentication_failure_close");
+    }
     std::string user, password;
     if (m.mechanism == "PLAIN") {
         // "authzid \0 authcid \0 password" (RFC 4616); authzid is ignored as RabbitMQ does.
@@ -280,8 +330,7 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
         size_t a = resp.find('\0');
         size_t b = a == std::string_view::npos ? a : resp.find('\0', a + 1);
         if (b == std::string_view::npos) {
-            log().warn("{}: malformed PLAIN response", peer_.to_string());
-            refuse_login(m.mechanism);
+            drop("malformed PLAIN response");
             return;
         }
         user = resp.substr(a + 1, b - a - 1);
@@ -292,10 +341,7 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
         if (auto* v = t.find("LOGIN"); v && v->string()) user = *v->string();
         if (auto* v = t.find("PASSWORD"); v && v->string()) password = *v->string();
     } else {
-        fail(amqp::Error{ReplyCode::CommandInvalid,
-                         fmt::format("COMMAND_INVALID - unknown authentication mechanism '{}'",
-                                     m.mechanism),
-                         amqp::ConnectionStartOk::kId, amqp::Scope::Connection});
+        drop(fmt::format("unknown authentication mechanism '{}'", m.mechanism));
         return;
     }
     auth::UserDb& users = server_.broker().users();
@@ -312,10 +358,6 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
         return;
     }
     user_name_ = user;
-    if (auto* caps = m.client_properties.find("capabilities"); caps && caps->table()) {
-        if (auto* v = caps->table()->find("consumer_cancel_notify"))
-            cancel_notify_ = v->get_if<bool>() && *v->get_if<bool>();
-    }
     if (auto* p = m.client_properties.find("product"); p && p->string()) client_product_ = *p->string();
     amqp::ConnectionTune tune;
     tune.channel_max = channel_max_;
@@ -326,23 +368,20 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
 }
 
 void Connection::on_tune_ok(const amqp::ConnectionTuneOk& m) {
-    uint32_t server_max = server_.config().frame_max;
-    if (m.frame_max != 0 && m.frame_max < amqp::kFrameMinSize) {
-        fail(amqp::Error{ReplyCode::NotAllowed,
-                         fmt::format("NOT_ALLOWED - frame_max={} < {} min size", m.frame_max,
-                                     amqp::kFrameMinSize),
-                         amqp::ConnectionTuneOk::kId, amqp::Scope::Connection});
+    // RabbitMQ drops the socket on out-of-range values; 0 means "no limit", which is
+    // above ours, so it is refused too.
+    uint32_t server_frame_max = server_.config().frame_max;
+    if (m.frame_max < amqp::kFrameMinSize || m.frame_max > server_frame_max) {
+        drop(fmt::format("tune-ok frame_max {} outside [{}, {}]", m.frame_max, amqp::kFrameMinSize,
+                         server_frame_max));
         return;
     }
-    if (server_max != 0 && m.frame_max > server_max) {
-        fail(amqp::Error{ReplyCode::NotAllowed,
-                         fmt::format("NOT_ALLOWED - frame_max={} > {} max size", m.frame_max,
-                                     server_max),
-                         amqp::ConnectionTuneOk::kId, amqp::Scope::Connection});
+    if (m.channel_max == 0 || m.channel_max > channel_max_) {
+        drop(fmt::format("tune-ok channel_max {} outside [1, {}]", m.channel_max, channel_max_));
         return;
     }
-    frame_max_ = m.frame_max == 0 ? server_max : m.frame_max;
-    if (m.channel_max != 0 && m.channel_max < channel_max_) channel_max_ = m.channel_max;
+    frame_max_ = m.frame_max;
+    channel_max_ = m.channel_max;
     heartbeat_s_ = m.heartbeat;
     state_ = State::AwaitingOpen;
 }
@@ -403,10 +442,10 @@ void Connection::force_close(std::string_view reason) {
 }
 
 void Connection::close_all_channels() {
-    for (auto& ch : channels_) {
-        if (ch) ch->release_resources();
-    }
+    auto channels = std::move(channels_);
     channels_.clear();
+    throttled_channels_.clear();
+    for (auto& ch : channels) ch->release_resources();
 }
 
 void Connection::shutdown_socket() {
@@ -424,25 +463,28 @@ void Connection::shutdown_socket() {
 }
 
 Channel* Connection::channel(uint16_t number) {
-    if (number >= channels_.size()) return nullptr;
-    return channels_[number].get();
+    auto it = std::lower_bound(channels_.begin(), channels_.end(), number,
+                               [](const auto& c, uint16_t n) { return c->number() < n; });
+    return (it != channels_.end() && (*it)->number() == number) ? it->get() : nullptr;
 }
 
 void Connection::open_channel(uint16_t number) {
-    if (number >= channels_.size()) channels_.resize(number + 1u);
-    channels_[number] = std::make_unique<Channel>(*this, number);
+    auto it = std::lower_bound(channels_.begin(), channels_.end(), number,
+                               [](const auto& c, uint16_t n) { return c->number() < n; });
+    channels_.insert(it, std::make_unique<Channel>(*this, number));
     send(number, amqp::ChannelOpenOk{});
 }
 
 void Connection::release_channel(uint16_t number) {
-    if (number < channels_.size() && channels_[number]) {
-        channels_[number]->release_resources();
-        auto gone = std::move(channels_[number]);
-        throttled_channels_.erase(
-            std::remove(throttled_channels_.begin(), throttled_channels_.end(), gone.get()),
-            throttled_channels_.end());
-        while (!channels_.empty() && !channels_.back()) channels_.pop_back();
-    }
+    auto it = std::lower_bound(channels_.begin(), channels_.end(), number,
+                               [](const auto& c, uint16_t n) { return c->number() < n; });
+    if (it == channels_.end() || (*it)->number() != number) return;
+    std::unique_ptr<Channel> gone = std::move(*it);
+    channels_.erase(it);
+    gone->release_resources();
+    throttled_channels_.erase(
+        std::remove(throttled_channels_.begin(), throttled_channels_.end(), gone.get()),
+        throttled_channels_.end());
 }
 
 void Connection::write_content(uint16_t channel, const broker::Message& message) {

@@ -103,6 +103,11 @@ private:
     void open_channel(uint16_t number);
     void close_all_channels();
     void refuse_login(std::string_view mechanism);
+    /// Closes the socket without a connection.close, as RabbitMQ does for handshake errors.
+    void drop(std::string_view why);
+    bool refuse_early_frame(const amqp::Frame& frame);
+    amqp::Error frame_error(amqp::ReplyCode code, const amqp::Frame& frame,
+                            std::string_view reason) const;
 
     friend class Channel;
     void release_channel(uint16_t number);
@@ -129,8 +134,9 @@ private:
     std::string user_name_;
     std::string client_product_;
     bool cancel_notify_ = false;
+    bool auth_failure_close_ = false;
     broker::Vhost* vhost_ = nullptr;
-    std::vector<std::unique_ptr<Channel>> channels_;  // index: channel number
+    std::vector<std::unique_ptr<Channel>> channels_;  // sorted by channel number
 };
 
 }  // namespace warren::conn

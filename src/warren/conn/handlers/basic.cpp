@@ -37,11 +37,10 @@ amqp::Result<> Channel::on_basic_qos(const amqp::BasicQos& m) {
     if (m.global) {
         channel_prefetch_ = m.prefetch_count;
     } else {
-        // RabbitMQ applies global=false to consumers created afterwards. Running consumers
-        // follow the new limit too: kombu (Celery) raises prefetch this way on a live
-        // consumer against non-RabbitMQ brokers and would stall otherwise.
+        // RabbitMQ 3.10: global=false sets the limit of consumers created afterwards (running
+        // ones keep theirs) and lifts a channel-wide limit set before.
         consumer_prefetch_ = m.prefetch_count;
-        for (auto& [tag, c] : consumers_) c->prefetch_ = m.prefetch_count;
+        channel_prefetch_ = 0;
     }
     reply(amqp::BasicQosOk{});
     wake_consumers();
@@ -75,8 +74,18 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
     broker::Queue& q = **queue;
     if (q.has_exclusive_consumer() || (m.exclusive && q.has_consumers()))
         return broker::errors::queue_in_exclusive_use(*name, conn_.vhost()->name());
+    int64_t priority = 0;
+    if (const amqp::FieldValue* p = m.arguments.find("x-priority")) {
+        if (!p->as_int(priority) || priority < INT32_MIN || priority > INT32_MAX)
+            return amqp::channel_error(
+                amqp::ReplyCode::PreconditionFailed,
+                fmt::format("PRECONDITION_FAILED - invalid arg 'x-priority' for queue '{}' in "
+                            "vhost '{}': {{unacceptable_type,{}}}",
+                            *name, conn_.vhost()->name(), p->tag()));
+    }
     auto consumer = std::make_unique<ChannelConsumer>(*this, *queue, tag, m.no_ack, m.exclusive,
-                                                      consumer_prefetch_);
+                                                      consumer_prefetch_,
+                                                      static_cast<int32_t>(priority));
     ChannelConsumer* c = consumer.get();
     consumers_.emplace(tag, std::move(consumer));
     if (!m.no_wait) reply(amqp::BasicConsumeOk{tag});

@@ -116,15 +116,15 @@ void Channel::on_body(std::string_view payload) {
         return;
     }
     if (pending_.received + payload.size() > pending_.body_size) {
-        conn_.fail(amqp::connection_error(
-            amqp::ReplyCode::FrameError,
-            "FRAME_ERROR - content body exceeds the size given in the content header"));
+        // RabbitMQ keeps waiting for a body that can no longer add up (the next method then
+        // gets UNEXPECTED_FRAME); the excess is dropped, never written past the buffer.
+        pending_.received = pending_.body_size + 1;
         return;
     }
     std::memcpy(pending_.data.mutable_data() + pending_.properties_size + pending_.received,
                 payload.data(), payload.size());
     pending_.received += payload.size();
-    if (pending_.received < pending_.body_size) return;
+    if (pending_.received != pending_.body_size) return;
     if (auto done = complete_publish(); !done) {
         auto e = done.error();
         if (e.cause.packed() == 0) e.cause = amqp::BasicPublish::kId;
@@ -137,9 +137,12 @@ amqp::Result<broker::Exchange*> Channel::check_publish_target(std::string_view e
     broker::Exchange* ex = vh.find_exchange(exchange);
     if (!ex) return broker::errors::no_exchange(exchange, vh.name());
     if (ex->is_internal()) return broker::errors::internal_exchange_publish(exchange, vh.name());
-    if (write_allowed_exchange_ != exchange || write_allowed_exchange_.empty()) {
-        if (auto denied = check_access(kWrite, "exchange", exchange); !denied) return denied.error();
+    if (!write_allowed_ || write_allowed_exchange_ != exchange) {
+        // Permissions name the default exchange "amq.default", as RabbitMQ does.
+        std::string_view resource = exchange.empty() ? "amq.default" : exchange;
+        if (auto denied = check_access(kWrite, "exchange", resource); !denied) return denied.error();
         write_allowed_exchange_.assign(exchange);
+        write_allowed_ = true;
     }
     return ex;
 }

@@ -26,22 +26,15 @@ amqp::Result<std::string> Channel::expand_queue_name(std::string_view name) cons
 amqp::Result<> Channel::on_queue_declare(const amqp::QueueDeclare& m) {
     broker::Vhost& vh = *conn_.vhost();
     std::string name(m.queue);
-    if (m.passive && (name == kReplyTo || name.starts_with("amq.rabbitmq.reply-to."))) {
-        // The direct reply-to pseudo queue always "exists" (RabbitMQ answers 0/0).
-        if (!m.no_wait) reply(amqp::QueueDeclareOk{name, 0, 0});
+    if (name == kReplyTo || name.starts_with("amq.rabbitmq.reply-to.")) {
+        // The direct reply-to pseudo queue always "exists" (RabbitMQ answers 0 messages,
+        // 1 consumer).
+        if (!m.no_wait) reply(amqp::QueueDeclareOk{name, 0, 1});
         return {};
     }
     if (!m.passive && name.starts_with("amq."))
         return broker::errors::reserved_name("queue", name);
-    if (name.empty()) {
-        if (m.passive) {
-            auto expanded = expand_queue_name(name);
-            if (!expanded) return expanded.error();
-            name = *expanded;
-        } else {
-            name = broker::Vhost::generate_queue_name();
-        }
-    }
+    if (name.empty() && !m.passive) name = broker::Vhost::generate_queue_name();
     broker::QueueRef queue;
     if (m.passive) {
         auto found = vh.declare_queue(broker::QueueSpec{name, false, false, false, {}}, true,
