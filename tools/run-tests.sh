@@ -25,6 +25,8 @@ suite() {
   fi
 }
 
+suite "layers (tools/check_layers.py)" python3 tools/check_layers.py
+
 suite "unit (ctest)" timeout 600 ctest --test-dir "$BUILD_DIR" --output-on-failure -j 2
 
 if [ -d tests/integration/python ]; then
