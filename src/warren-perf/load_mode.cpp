@@ -43,7 +43,10 @@ void print_header(const Options& o, const Topology& topology) {
                              ? "queue '" + topology.queues()[0] + "'"
                              : std::to_string(topology.queues().size()) + " queues";
     std::string bound;
-    if (o.duration_s > 0) bound = ", for " + format_rate(o.duration_s) + " s";
+    if (o.duration_s > 0) {
+        bound = ", for " + format_rate(o.duration_s) + " s" +
+                (o.duration_defaulted ? " (default; see -z, -C, -D)" : "");
+    }
     if (o.publish_count > 0) bound += ", " + std::to_string(o.publish_count) + " per producer";
     if (o.consume_count > 0) bound += ", " + std::to_string(o.consume_count) + " per consumer";
     fprintf(progress_stream(o), "warren-perf: %d producers, %d consumers, %u-byte bodies, %s at %s%s\n",

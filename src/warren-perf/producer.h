@@ -38,6 +38,7 @@ private:
     bool pump_input();
     bool on_frame(const amqp::Frame& frame);
     uint64_t allowed_now(int64_t now) const;
+    void cap_rate_burst(int64_t now);
     void note_blocked(int64_t now);
 
     const AmqpUri& uri_;
@@ -50,6 +51,8 @@ private:
     uint64_t return_body_left_ = 0;  // bytes of a basic.return's content still to skip
     bool in_return_ = false;
     int64_t blocked_since_ = 0;
+    int64_t rate_base_ns_ = 0;  // -r: messages are due at rate from here
+    uint64_t rate_base_built_ = 0;
 };
 
 }  // namespace warren::perf

@@ -67,7 +67,10 @@ std::string Topology::remove() {
         }
         return client_.recover_from_channel_close() && next_channel() != 0;
     };
-    if (!client_.is_open() || client_.failed()) return warnings;
+    if (!client_.is_open()) return warnings;
+    if (client_.failed() && !(client_.recover_from_channel_close() && next_channel() != 0)) {
+        return warnings;
+    }
     uint16_t ch = channel_;
     if (options_.auto_delete) {
         for (const std::string& name : queues_) {

@@ -24,8 +24,9 @@ void on_signal(int) {
     if (g_loop) g_loop->stop();
 }
 
-/// rabbitmq-server -detached: the parent returns once the child listens (or failed).
-int detach(int& ready_fd) {
+/// rabbitmq-server -detached: the parent returns once the child listens (or failed); the
+/// child logs to <data dir>/warren.log.
+int detach(int& ready_fd, const std::string& data_dir) {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
     pid_t pid = fork();
@@ -42,6 +43,13 @@ int detach(int& ready_fd) {
     if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);
         close(devnull);
+    }
+    std::string log_path = data_dir + "/warren.log";
+    int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (log_fd >= 0) {
+        dup2(log_fd, STDOUT_FILENO);
+        dup2(log_fd, STDERR_FILENO);
+        close(log_fd);
     }
     ready_fd = fds[1];
     return -1;
@@ -65,12 +73,12 @@ int main(int argc, char** argv) {
             return 0;
         if (!warren::util::set_log_level(config.log_level))
             throw std::runtime_error("unknown log level '" + config.log_level + "'");
+        std::filesystem::create_directories(config.data_dir);
         if (config.detached) {
-            int parent_status = detach(ready_fd);
+            int parent_status = detach(ready_fd, config.data_dir);
             if (parent_status >= 0) return parent_status;
         }
         auto& log = warren::util::logger("server");
-        std::filesystem::create_directories(config.data_dir);
         if (!config.pid_file.empty()) std::ofstream(config.pid_file) << getpid() << "\n";
 
         warren::net::EventLoop loop;
