@@ -83,8 +83,7 @@ int main(int argc, char** argv) {
 
         warren::net::EventLoop loop;
         warren::broker::Broker broker(loop, config);
-        broker.add_defaults();
-        if (!config.load_definitions.empty()) broker.load_definitions(config.load_definitions);
+        broker.start();
         warren::conn::Server server(loop, broker);
         server.listen(config.bind, config.port);
 

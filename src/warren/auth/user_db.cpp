@@ -49,6 +49,13 @@ const User* UserDb::find_user(std::string_view name) const {
     return it == users_.end() ? nullptr : &it->second;
 }
 
+std::vector<User> UserDb::all_users() const {
+    std::vector<User> out;
+    for (const auto& [name, u] : users_) out.push_back(u);
+    std::sort(out.begin(), out.end(), [](const User& a, const User& b) { return a.name < b.name; });
+    return out;
+}
+
 const User* UserDb::authenticate(std::string_view name, std::string_view password) const {
     const User* u = find_user(name);
     if (!u || u->password_hash.empty() || !check_password(password, u->password_hash))

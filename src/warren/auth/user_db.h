@@ -30,6 +30,8 @@ public:
     void put_user(User user);
     bool delete_user(std::string_view name);
     const User* find_user(std::string_view name) const;
+    /// Every user, by name.
+    std::vector<User> all_users() const;
     /// The user if the password checks out.
     const User* authenticate(std::string_view name, std::string_view password) const;
 

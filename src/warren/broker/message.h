@@ -39,12 +39,27 @@ public:
         extra_routing_keys_ = std::move(keys);
     }
 
+    /// Where the message log holds this message: its id and segment, and how many durable
+    /// queues still hold it (the segment is released when none does).
+    uint64_t store_id() const { return store_id_; }
+    uint32_t store_segment() const { return store_segment_; }
+    void set_stored(uint64_t id, uint32_t segment, uint32_t queues) {
+        store_id_ = id;
+        store_segment_ = segment;
+        store_refs_ = queues;
+    }
+    /// One durable queue let go; true when it was the last.
+    bool release_store_ref() { return store_refs_ > 0 && --store_refs_ == 0; }
+
 private:
     std::string exchange_;
     std::string routing_key_;
     std::vector<std::string> extra_routing_keys_;
     util::SharedBytes data_;
     int64_t ttl_ms_;
+    uint64_t store_id_ = 0;
+    uint32_t store_segment_ = 0;
+    uint32_t store_refs_ = 0;
     uint32_t properties_size_;
     bool persistent_;
 };

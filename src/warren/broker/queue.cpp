@@ -4,8 +4,10 @@
 
 namespace warren::broker {
 
-Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner)
-    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner) {
+Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner,
+             store::MessageLog* log)
+    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner), log_(log) {
+    if (log_) store_key_ = vhost_ + '\0' + spec_.name;
     int64_t ttl = 0;
     if (const auto* v = spec_.arguments.find("x-message-ttl"); v && v->as_int(ttl) && ttl >= 0)
         message_ttl_ms_ = ttl;
@@ -30,12 +32,37 @@ void Queue::enqueue(MessageRef message) {
     if (!consumers_.empty() || expires) wake();
 }
 
+void Queue::enqueue_recovered(MessageRef message, bool redelivered) {
+    ready_.push_back(QueuedMessage{std::move(message), next_seq_++, 0, redelivered});
+}
+
+void Queue::forget(const QueuedMessage& m) {
+    if (!log_ || m.message->store_id() == 0) return;
+    if (!deleted_) log_->append_remove(store_key_, m.message->store_id());
+    if (m.message->release_store_ref()) log_->release(m.message->store_segment());
+}
+
+void Queue::note_delivered(const QueuedMessage& m) {
+    if (log_ && !m.redelivered && m.message->store_id() != 0)
+        log_->append_delivered(store_key_, m.message->store_id());
+}
+
+void Queue::remove_delivered(QueuedMessage&& m) {
+    if (unacked_ > 0) --unacked_;
+    forget(m);
+}
+
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
     drop_expired(false);
     if (ready_.empty()) return std::nullopt;
     QueuedMessage m = std::move(ready_.front());
     ready_.pop_front();
-    if (!no_ack) ++unacked_;
+    if (no_ack) {
+        forget(m);
+    } else {
+        ++unacked_;
+        note_delivered(m);
+    }
     return m;
 }
 
@@ -46,8 +73,12 @@ void Queue::requeue(QueuedMessage message) {
 }
 
 void Queue::requeue(std::vector<QueuedMessage> messages) {
-    settle(messages.size());
-    if (deleted_ || messages.empty()) return;
+    unacked_ -= std::min(unacked_, messages.size());
+    if (deleted_) {
+        for (auto& m : messages) forget(m);
+        return;
+    }
+    if (messages.empty()) return;
     std::sort(messages.begin(), messages.end(),
               [](const QueuedMessage& a, const QueuedMessage& b) { return a.seq < b.seq; });
     for (auto& m : messages) m.redelivered = true;
@@ -66,10 +97,9 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
     if (!consumers_.empty()) wake();
 }
 
-void Queue::settle(size_t count) { unacked_ -= std::min(unacked_, count); }
-
 size_t Queue::purge() {
     size_t n = ready_.size();
+    for (const auto& m : ready_) forget(m);
     ready_.clear();
     return n;
 }
@@ -107,8 +137,10 @@ void Queue::run_turn_task() {
 void Queue::drop_expired(bool inclusive) {
     if (ready_.empty()) return;
     int64_t now = now_ms() + (inclusive ? 1 : 0);
-    while (!ready_.empty() && ready_.front().expires_ms != 0 && ready_.front().expires_ms <= now)
+    while (!ready_.empty() && ready_.front().expires_ms != 0 && ready_.front().expires_ms <= now) {
+        forget(ready_.front());
         ready_.pop_front();
+    }
 }
 
 void Queue::arm_expiry() {
@@ -131,16 +163,23 @@ void Queue::dispatch() {
         std::rotate(it, it + 1, group_end);
         QueuedMessage m = std::move(ready_.front());
         ready_.pop_front();
-        if (!chosen->is_no_ack()) ++unacked_;
+        if (chosen->is_no_ack()) {
+            forget(m);
+        } else {
+            ++unacked_;
+            note_delivered(m);
+        }
         chosen->deliver(*this, std::move(m));
     }
 }
 
 void Queue::mark_deleted() {
     if (deleted_) return;
-    deleted_ = true;
+    if (log_) log_->append_drop_queue(store_key_);
+    deleted_ = true;  // from here on forget() releases log space without writing records
     loop_.cancel(*this);
     loop_.cancel_timer(*this);
+    for (const auto& m : ready_) forget(m);
     ready_.clear();
     auto consumers = std::move(consumers_);
     consumers_.clear();

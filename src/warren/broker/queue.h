@@ -4,6 +4,7 @@
 #include "warren/broker/message.h"
 #include "warren/broker/queue_spec.h"
 #include "warren/net/event_loop.h"
+#include "warren/store/message_log.h"
 #include "warren/util/ref.h"
 
 #include <deque>
@@ -28,7 +29,10 @@ struct InboundBinding {
 /// burst of publishes or acks read in one turn leads to one dispatch pass.
 class Queue : public util::RefCounted, private net::TurnTask {
 public:
-    Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner);
+    /// `log` is the message log for a durable queue (null otherwise): persistent messages
+    /// leaving this queue are recorded there.
+    Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner,
+          store::MessageLog* log);
     ~Queue() override;
 
     const std::string& name() const { return spec_.name; }
@@ -49,13 +53,22 @@ public:
     bool had_consumers() const { return had_consumers_; }
 
     void enqueue(MessageRef message);
+    /// A message found in the log at start-up.
+    void enqueue_recovered(MessageRef message, bool redelivered);
+    /// Whether a persistent message here goes to the message log.
+    bool is_stored() const { return log_ != nullptr; }
+    /// This queue's name in the message log.
+    const std::string& store_key() const { return store_key_; }
     /// Takes the head message for basic.get; counts it unacked unless `no_ack`.
     std::optional<QueuedMessage> get(bool no_ack);
     /// Puts delivered messages back at their original positions, flagged redelivered.
     void requeue(std::vector<QueuedMessage> messages);
     void requeue(QueuedMessage message);
-    /// An unacked delivery was settled (acked, rejected or dropped).
-    void settle(size_t count = 1);
+    /// An unacked delivery is done with for good (acked, or rejected without requeue).
+    void remove_delivered(QueuedMessage&& message);
+    /// A delivery awaiting an ack left the queue (recorded so a restart redelivers it
+    /// flagged redelivered).
+    void note_delivered(const QueuedMessage& message);
     size_t purge();
 
     void add_consumer(Consumer* consumer);
@@ -77,6 +90,8 @@ private:
     void drop_expired(bool inclusive);
     void arm_expiry();
     int64_t now_ms() const;
+    /// A message leaves this queue for good.
+    void forget(const QueuedMessage& m);
 
     net::EventLoop& loop_;
     std::string vhost_;
@@ -87,6 +102,8 @@ private:
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
     int64_t message_ttl_ms_ = -1;  // x-message-ttl, -1 when unset
+    store::MessageLog* log_;
+    std::string store_key_;
     bool exclusive_consumer_ = false;
     bool had_consumers_ = false;
     bool deleted_ = false;

@@ -68,8 +68,22 @@ std::string describe_arg(const amqp::FieldValue* v, bool with_type) {
 
 }  // namespace
 
-Vhost::Vhost(net::EventLoop& loop, std::string name) : loop_(loop), name_(std::move(name)) {
+Vhost::Vhost(net::EventLoop& loop, std::string name, store::MessageLog* log,
+             std::function<void()> on_change)
+    : loop_(loop), name_(std::move(name)), log_(log), on_change_(std::move(on_change)) {
     add_builtin_exchanges();
+}
+
+void Vhost::restore_queue(const QueueSpec& spec) {
+    if (find_queue(spec.name)) return;
+    queues_.emplace(spec.name, QueueRef::make(loop_, name_, spec, OwnerId::None, log_));
+}
+
+void Vhost::restore_exchange(const ExchangeSpec& spec) {
+    if (find_exchange(spec.name)) return;
+    auto matcher = make_matcher(spec.type);
+    if (!matcher) return;
+    exchanges_.emplace(spec.name, ExchangeRef::make(name_, spec, std::move(matcher)));
 }
 
 Vhost::~Vhost() {
@@ -129,6 +143,7 @@ amqp::Result<ExchangeRef> Vhost::declare_exchange(const ExchangeSpec& spec, bool
     if (!matcher) return errors::unknown_exchange_type(spec.type);
     ExchangeRef ex = ExchangeRef::make(name_, spec, std::move(matcher));
     exchanges_.emplace(spec.name, ex);
+    if (spec.durable) changed();
     return ex;
 }
 
@@ -161,6 +176,7 @@ amqp::Result<> Vhost::delete_exchange(std::string_view name, bool if_unused) {
     ExchangeRef keep(ex);
     detach_exchange(*ex);
     exchanges_.erase(std::string(name));
+    if (ex->is_durable()) changed();
     return {};
 }
 
@@ -169,6 +185,7 @@ void Vhost::maybe_auto_delete(Exchange* exchange) {
     ExchangeRef keep(exchange);
     detach_exchange(*exchange);
     exchanges_.erase(exchange->name());
+    if (exchange->is_durable()) changed();
 }
 
 amqp::Result<QueueRef> Vhost::use_queue(std::string_view name, OwnerId owner) const {
@@ -205,8 +222,12 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
         return QueueRef(existing);
     }
     if (passive) return errors::no_queue(spec.name, name_);
-    QueueRef q = QueueRef::make(loop_, name_, spec, spec.exclusive ? owner : OwnerId::None);
+    // Exclusive queues never survive their connection, so never reach the log.
+    bool stored = spec.durable && !spec.exclusive;
+    QueueRef q = QueueRef::make(loop_, name_, spec, spec.exclusive ? owner : OwnerId::None,
+                                stored ? log_ : nullptr);
     queues_.emplace(spec.name, q);
+    if (stored) changed();
     // Every queue is bound to the default exchange under its own name (AMQP 0-9-1 §3.1.3.1);
     // the default exchange routes by name lookup instead of holding those bindings.
     return q;
@@ -224,6 +245,7 @@ void Vhost::remove_queue(Queue& queue) {
     }
     queues_.erase(queue.name());
     queue.mark_deleted();
+    if (queue.is_stored()) changed();
     for (Exchange* s : sources) maybe_auto_delete(s);
 }
 
@@ -250,8 +272,10 @@ amqp::Result<> Vhost::bind_queue(std::string_view queue, std::string_view exchan
         if (auto invalid = validate_headers_binding(args); !invalid) return invalid.error();
     }
     Binding b{Destination{q->get(), nullptr}, std::string(routing_key), args};
-    if (ex->bind(b))
+    if (ex->bind(b)) {
         (*q)->inbound_bindings().push_back(InboundBinding{ex, std::string(routing_key), args});
+        if ((*q)->is_stored() && ex->is_durable()) changed();
+    }
     return {};
 }
 
@@ -279,6 +303,7 @@ amqp::Result<> Vhost::unbind_queue(std::string_view queue, std::string_view exch
             return ib.source == ex && ib.routing_key == routing_key && ib.arguments == args;
         });
         if (it != in.end()) in.erase(it);
+        if ((*q)->is_stored() && ex->is_durable()) changed();
         maybe_auto_delete(ex);
     }
     return {};
@@ -294,8 +319,10 @@ amqp::Result<> Vhost::bind_exchange(std::string_view destination, std::string_vi
     if (src->type() == "headers") {
         if (auto invalid = validate_headers_binding(args); !invalid) return invalid.error();
     }
-    if (src->bind(Binding{Destination{nullptr, dst}, std::string(routing_key), args}))
+    if (src->bind(Binding{Destination{nullptr, dst}, std::string(routing_key), args})) {
         dst->inbound_sources().push_back(src);
+        if (src->is_durable() && dst->is_durable()) changed();
+    }
     return {};
 }
 
@@ -310,6 +337,7 @@ amqp::Result<> Vhost::unbind_exchange(std::string_view destination, std::string_
         auto& in = dst->inbound_sources();
         auto it = std::find(in.begin(), in.end(), src);
         if (it != in.end()) in.erase(it);
+        if (src->is_durable() && dst->is_durable()) changed();
         maybe_auto_delete(src);
     }
     return {};

@@ -6,6 +6,7 @@
 #include "warren/broker/queue_spec.h"
 #include "warren/net/event_loop.h"
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,7 +19,10 @@ namespace warren::broker {
 /// connection layer, admin commands and definitions import all come through here.
 class Vhost {
 public:
-    Vhost(net::EventLoop& loop, std::string name);
+    /// `log` receives the persistent messages of durable queues; `on_change` is called
+    /// whenever durable definitions (exchanges, queues, bindings) change.
+    Vhost(net::EventLoop& loop, std::string name, store::MessageLog* log,
+          std::function<void()> on_change);
     ~Vhost();
 
     const std::string& name() const { return name_; }
@@ -64,13 +68,22 @@ public:
     /// x-match must be all, any, all-with-x or any-with-x (RabbitMQ's 406 otherwise).
     static amqp::Result<> validate_headers_binding(const amqp::FieldTable& args);
 
+    /// Recreates a durable queue or exchange from stored definitions.
+    void restore_queue(const QueueSpec& spec);
+    void restore_exchange(const ExchangeSpec& spec);
+
 private:
     void add_builtin_exchanges();
+    void changed() {
+        if (on_change_) on_change_();
+    }
     void detach_exchange(Exchange& exchange);
     void maybe_auto_delete(Exchange* exchange);
 
     net::EventLoop& loop_;
     std::string name_;
+    store::MessageLog* log_;
+    std::function<void()> on_change_;
     std::unordered_map<std::string, ExchangeRef> exchanges_;
     std::unordered_map<std::string, QueueRef> queues_;
     std::vector<Destination> scratch_;

@@ -23,7 +23,10 @@ void ChannelConsumer::on_queue_deleted(broker::Queue&) { channel_.consumer_queue
 
 Channel::Channel(Connection& connection, uint16_t number) : conn_(connection), number_(number) {}
 
-Channel::~Channel() { release_resources(); }
+Channel::~Channel() {
+    release_resources();
+    conn_.server().forget_durability_waiter(this);
+}
 
 void Channel::on_method(amqp::MethodId id, amqp::Reader& r) {
     if (closing_) {
@@ -151,6 +154,7 @@ amqp::Result<> Channel::on_channel_flow(const amqp::ChannelFlow& m) {
 
 void Channel::release_resources() {
     assembly_ = Assembly::None;
+    pending_durable_.clear();
     pending_ = PendingPublish{};
     if (!reply_token_.empty()) {
         conn_.server().unregister_reply_channel(reply_token_);
@@ -194,8 +198,13 @@ void Channel::run_turn_task() {
 }
 
 void Channel::confirm_published() {
-    confirmed_upto_ = next_publish_seq_ - 1;
-    conn_.server().loop().schedule(*this, 0);
+    // Confirms stay in publish order: a later transient message is not acked (multiple)
+    // ahead of an earlier persistent one still on its way to disk.
+    uint64_t upto = pending_durable_.empty() ? next_publish_seq_ - 1
+                                             : pending_durable_.front().seq - 1;
+    if (upto > confirmed_upto_) confirmed_upto_ = upto;
+    if (!pending_durable_.empty()) conn_.server().await_durability(this);
+    if (confirmed_upto_ > acked_upto_) conn_.server().loop().schedule(*this, 0);
 }
 
 }  // namespace warren::conn

@@ -80,6 +80,9 @@ public:
     void deliver_reply(const broker::MessageRef& message, std::string_view routing_key);
     /// The connection's backlog drained: wake the queues this channel consumes from.
     void wake_consumers();
+    /// The message log is durable up to `position`: confirm what waited for it.
+    void on_durable(uint64_t position);
+    bool awaits_durability() const { return !pending_durable_.empty(); }
 
 private:
     enum class Assembly { None, Header, Body };
@@ -149,8 +152,11 @@ private:
     // handlers/publish.cpp
     amqp::Result<> on_basic_publish(const amqp::BasicPublish& m);
     amqp::Result<> complete_publish();
-    void route_message(broker::Exchange& exchange, const std::string& routing_key,
-                       bool mandatory, const broker::MessageRef& message);
+    /// Routes and enqueues; returns the log position that makes it durable (0: nothing to
+    /// wait for).
+    uint64_t route_message(broker::Exchange& exchange, const std::string& routing_key,
+                           bool mandatory, const broker::MessageRef& message);
+    uint64_t store_message(const broker::MessageRef& message);
     amqp::Result<broker::Exchange*> check_publish_target(std::string_view exchange);
     void confirm_published();
     // handlers/confirm_tx.cpp
@@ -182,6 +188,12 @@ private:
     uint64_t next_publish_seq_ = 1;
     uint64_t confirmed_upto_ = 0;  // published and settled, not yet acked to the client
     uint64_t acked_upto_ = 0;
+    struct PendingDurable {
+        uint64_t seq;       // publish sequence number awaiting its confirm
+        uint64_t position;  // message log position that makes it durable
+    };
+    std::deque<PendingDurable> pending_durable_;
+    std::vector<std::string_view> store_keys_;
 
     bool tx_mode_ = false;
     std::vector<TxPublish> tx_publishes_;

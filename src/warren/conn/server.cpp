@@ -6,15 +6,37 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace warren::conn {
 
 Server::Server(net::EventLoop& loop, broker::Broker& broker)
     : loop_(loop), broker_(broker),
       listener_(loop, [this](int fd, const net::PeerAddress& peer) { accept(fd, peer); }) {
     loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
+    broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
+}
+
+void Server::await_durability(Channel* channel) {
+    if (std::find(durability_waiters_.begin(), durability_waiters_.end(), channel) ==
+        durability_waiters_.end())
+        durability_waiters_.push_back(channel);
+}
+
+void Server::forget_durability_waiter(Channel* channel) {
+    durability_waiters_.erase(
+        std::remove(durability_waiters_.begin(), durability_waiters_.end(), channel),
+        durability_waiters_.end());
+}
+
+void Server::on_durable(uint64_t position) {
+    auto waiters = std::move(durability_waiters_);
+    durability_waiters_.clear();
+    for (Channel* ch : waiters) ch->on_durable(position);  // re-registers if still waiting
 }
 
 Server::~Server() {
+    broker_.message_log().on_durable(nullptr);
     for (auto& [p, c] : connections_) c->shutdown_socket();
     reap();
     connections_.clear();

@@ -42,8 +42,13 @@ public:
     void unregister_reply_channel(std::string_view token);
     Channel* find_reply_channel(std::string_view token) const;
 
+    /// Channels with publisher confirms waiting for the message log to reach disk.
+    void await_durability(Channel* channel);
+    void forget_durability_waiter(Channel* channel);
+
 private:
     void accept(int fd, const net::PeerAddress& peer);
+    void on_durable(uint64_t position);
     void sweep();
     void reap();
 
@@ -53,6 +58,7 @@ private:
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
     std::vector<Connection*> released_;
     std::unordered_map<std::string, Channel*> reply_channels_;
+    std::vector<Channel*> durability_waiters_;
     uint64_t next_connection_id_ = 1;
     uint64_t next_reply_token_ = 1;
 };

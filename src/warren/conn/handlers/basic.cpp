@@ -226,10 +226,10 @@ void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool reque
             --consumer_unacked_;
             freed_credit = true;
         }
-        if (!ack && requeue && !u.queue->is_deleted())
+        if (!ack && requeue)
             back[u.queue.get()].push_back(std::move(u.message));
         else
-            u.queue->settle(1);
+            u.queue->remove_delivered(std::move(u.message));
     }
     for (auto& [queue, messages] : back) queue->requeue(std::move(messages));
     if (freed_credit) wake_consumers();
@@ -265,7 +265,7 @@ void Channel::requeue_all_unacked() {
 amqp::Result<> Channel::on_basic_recover(const amqp::BasicRecover& m) {
     if (!m.requeue)
         return amqp::Error{amqp::ReplyCode::NotImplemented, "NOT_IMPLEMENTED - requeue=false",
-                           amqp::BasicRecover::kId, amqp::Scope::Connection};
+                           current_method_, amqp::Scope::Connection};
     requeue_all_unacked();
     if (current_method_ == amqp::BasicRecover::kId) reply(amqp::BasicRecoverOk{});
     return {};

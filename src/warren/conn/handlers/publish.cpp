@@ -233,15 +233,19 @@ amqp::Result<> Channel::complete_publish() {
             TxPublish{message->exchange(), message->routing_key(), p.mandatory, message});
         return {};
     }
-    route_message(**target, message->routing_key(), p.mandatory, message);
-    if (seq) confirm_published();
+    uint64_t durable_at = route_message(**target, message->routing_key(), p.mandatory, message);
+    if (seq) {
+        if (durable_at != 0) pending_durable_.push_back(PendingDurable{seq, durable_at});
+        confirm_published();
+    }
     return {};
 }
 
-void Channel::route_message(broker::Exchange& exchange, const std::string& routing_key,
-                            bool mandatory, const broker::MessageRef& message) {
+uint64_t Channel::route_message(broker::Exchange& exchange, const std::string& routing_key,
+                                bool mandatory, const broker::MessageRef& message) {
     broker::Vhost& vh = *conn_.vhost();
     bool routed = false;
+    uint64_t durable_at = 0;
     if (exchange.name().empty() && routing_key.starts_with(kReplyToPrefix)) {
         if (Channel* target = conn_.server().find_reply_channel(routing_key)) {
             target->deliver_reply(message, routing_key);
@@ -255,6 +259,7 @@ void Channel::route_message(broker::Exchange& exchange, const std::string& routi
         vh.route(exchange, broker::RoutingInput{routing_key, props.headers}, route_scratch_);
         for (const std::string& key : message->extra_routing_keys())
             vh.route(exchange, broker::RoutingInput{key, props.headers}, route_scratch_);
+        if (message->is_persistent()) durable_at = store_message(message);
         for (broker::Queue* q : route_scratch_) q->enqueue(message);
         routed = !route_scratch_.empty();
     }
@@ -266,6 +271,28 @@ void Channel::route_message(broker::Exchange& exchange, const std::string& routi
         ret.routing_key = routing_key;
         conn_.send_content(number_, ret, *message);
     }
+    return durable_at;
+}
+
+uint64_t Channel::store_message(const broker::MessageRef& message) {
+    store_keys_.clear();
+    for (broker::Queue* q : route_scratch_)
+        if (q->is_stored()) store_keys_.push_back(q->store_key());
+    if (store_keys_.empty()) return 0;
+    // Written once, with every durable queue it entered (fan-out shares the record).
+    store::MessageLog& log = conn_.server().broker().message_log();
+    uint64_t id = log.next_id();
+    uint32_t segment = log.append_publish(id, store_keys_, message->exchange(),
+                                          message->routing_key(), message->data().view(),
+                                          message->properties_size());
+    message->set_stored(id, segment, static_cast<uint32_t>(store_keys_.size()));
+    return log.position();
+}
+
+void Channel::on_durable(uint64_t position) {
+    while (!pending_durable_.empty() && pending_durable_.front().position <= position)
+        pending_durable_.pop_front();
+    confirm_published();
 }
 
 }  // namespace warren::conn

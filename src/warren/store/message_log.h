@@ -1,0 +1,136 @@
+#pragma once
+
+#include "warren/net/event_loop.h"
+#include "warren/util/byte_buffer.h"
+#include "warren/util/shared_bytes.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace warren::store {
+
+/// A message found in the log at start-up, with the durable queues still holding it.
+struct RecoveredMessage {
+    uint64_t id = 0;
+    uint32_t segment = 0;
+    std::string exchange;
+    std::string routing_key;
+    uint32_t properties_size = 0;
+    util::SharedBytes data;  // encoded properties, then the body
+    std::vector<std::string> queues;
+    std::vector<std::string> delivered;  // queues that had delivered it, unacked
+};
+
+/// What recovery found and skipped, for the start-up log.
+struct RecoveryReport {
+    size_t segments = 0;
+    size_t records = 0;
+    size_t messages = 0;
+    uint64_t truncated_bytes = 0;
+    std::vector<std::string> problems;
+};
+
+/// The persistent-message log: append-only segment files (data_dir/messages/*.seg) of
+/// checksummed records. Loop-thread API; one syncer thread runs fdatasync.
+///
+/// Group commit: records are gathered in memory during a loop turn and written at its end;
+/// the syncer then makes everything written so far durable with one fdatasync, however
+/// many publishers wait on it, and reports the durable position back to the loop. A
+/// publisher confirm waits until durable_position() covers its record.
+///
+/// Space: a segment is deleted once it is the oldest and none of its messages is still in
+/// a queue.
+class MessageLog : private net::TurnTask, private net::IoHandler {
+public:
+    static constexpr uint64_t kSegmentSize = 64ull * 1024 * 1024;
+
+    MessageLog(net::EventLoop& loop, std::string dir);
+    ~MessageLog() override;
+
+    /// Scans every segment, truncating a torn tail; calls `found` for each message still in
+    /// a queue, in publish order. Must run before the first append.
+    RecoveryReport recover(const std::function<void(RecoveredMessage&&)>& found);
+
+    uint64_t next_id() { return next_id_++; }
+    /// Appends a message entering `queues`; returns the segment holding it.
+    uint32_t append_publish(uint64_t id, const std::vector<std::string_view>& queues,
+                            std::string_view exchange, std::string_view routing_key,
+                            std::string_view data, uint32_t properties_size);
+    /// The message left `queue` for good (acked, expired, purged, dropped).
+    void append_remove(std::string_view queue, uint64_t id);
+    /// The message was delivered from `queue` and awaits an ack (redelivered on recovery).
+    void append_delivered(std::string_view queue, uint64_t id);
+    /// Every message of `queue` is gone (queue deleted).
+    void append_drop_queue(std::string_view queue);
+    /// One message in `segment` left its last queue.
+    void release(uint32_t segment);
+    /// A recovered message is held by a queue again.
+    void retain(uint32_t segment) { ++live_[segment]; }
+
+    /// Shutdown: flushes what was appended and ignores later appends, so tearing down the
+    /// in-memory queues records nothing.
+    void close();
+
+    /// Position covering everything appended so far; durable once durable_position() >= it.
+    uint64_t position() const { return appended_; }
+    uint64_t durable_position() const { return durable_; }
+    /// Called on the loop thread whenever the durable position advances.
+    void on_durable(std::function<void(uint64_t)> fn) { on_durable_ = std::move(fn); }
+    /// The last I/O error, logged once and never reported as success.
+    std::error_code error() const { return error_; }
+
+private:
+    void run_turn_task() override;  // writes the turn's records, asks for a sync
+    void on_io(uint32_t events) override;  // the syncer reported progress
+    void flush_removes();
+    void write_out();
+    void roll_segment();
+    void open_segment(uint32_t number, bool truncate);
+    void collect_garbage();
+    void sync_loop();
+    void begin_record(uint8_t type);
+    void end_record();
+    std::string segment_path(uint32_t number) const;
+
+    net::EventLoop& loop_;
+    std::string dir_;
+    util::ByteBuffer pending_;  // records of this turn, not yet written
+    size_t record_start_ = 0;
+    std::unordered_map<std::string, std::vector<uint64_t>> removes_;    // batched per queue
+    std::unordered_map<std::string, std::vector<uint64_t>> delivered_;  // batched per queue
+    uint64_t next_id_ = 1;
+
+    int fd_ = -1;
+    uint32_t segment_ = 0;
+    uint64_t segment_bytes_ = 0;
+    uint64_t appended_ = 0;  // logical bytes appended (written + pending)
+    uint64_t written_ = 0;
+    uint64_t durable_ = 0;
+    std::map<uint32_t, uint64_t> live_;  // segment -> messages still in some queue
+    std::function<void(uint64_t)> on_durable_;
+    std::error_code error_;
+    bool closed_ = false;
+
+    // Syncer thread.
+    std::thread syncer_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    uint64_t sync_requested_ = 0;  // guarded by mutex_
+    int sync_fd_ = -1;             // guarded by mutex_
+    bool stopping_ = false;        // guarded by mutex_
+    std::atomic<uint64_t> synced_{0};
+    std::atomic<int> sync_errno_{0};
+    int event_fd_ = -1;
+};
+
+}  // namespace warren::store
