@@ -98,8 +98,7 @@ std::optional<AmqpUri> AmqpUri::parse(std::string_view text, std::string& why) {
     if (!port.empty()) {
         unsigned value = 0;
         auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (ec != std::errc() || end != port.data() + port.size() || value == 0 ||
-            value > 65535) {
+        if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
             why = "bad port '" + std::string(port) + "'";
             return std::nullopt;
         }

@@ -121,11 +121,9 @@ int run_churn(const Options& o) {
         j["mode"] = "churn";
         j["threads"] = o.producers;
         j["connections"] = connections;
-        j["elapsed_s"] = elapsed;
-        j["connections_rate"] = per_s;
-        j["client_cpu_s"] = cpu.total_s();
-        j["client_cpu_user_s"] = cpu.user_s;
-        j["client_cpu_sys_s"] = cpu.sys_s;
+        j["elapsed_s"] = round_to(elapsed, 3);
+        j["connections_rate"] = round_to(per_s, 1);
+        add_cpu_json(j, cpu);
         printf("%s\n", j.dump().c_str());
     } else {
         printf("churn: %llu connections in %.2f s, %s connections/s; client cpu %.2f s\n",

@@ -38,8 +38,8 @@ std::string describe_close(uint16_t code, std::string_view text, uint16_t class_
 
 amqp::FieldTable client_properties(const std::string& connection_name) {
     amqp::FieldTable capabilities{
-        {"publisher_confirms", true},     {"basic.nack", true},
-        {"connection.blocked", true},     {"consumer_cancel_notify", true},
+        {"publisher_confirms", true},         {"basic.nack", true},
+        {"connection.blocked", true},         {"consumer_cancel_notify", true},
         {"exchange_exchange_bindings", true}, {"authentication_failure_close", true},
     };
     return amqp::FieldTable{
@@ -108,8 +108,8 @@ bool Client::connect_socket(const AmqpUri& uri, int64_t deadline_ns) {
     }
     std::string last_error = "no address";
     for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-        int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                          a->ai_protocol);
+        int fd =
+            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             last_error = std::strerror(errno);
             continue;

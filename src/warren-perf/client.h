@@ -106,6 +106,7 @@ private:
 
 inline constexpr int64_t kRpcTimeoutNs = 30 * kNsPerSec;
 
+/// The class and method ids that open a method frame's payload ({0, 0} if it is too short).
 amqp::MethodId method_id_of(const amqp::Frame& frame);
 
 template <class R, class M>

@@ -23,8 +23,7 @@ uint64_t read_u64_be(const char* p) {
 
 }  // namespace
 
-Consumer::Consumer(const AmqpUri& uri, ConsumerConfig config, RunState& state,
-                   ConsumerStats& stats)
+Consumer::Consumer(const AmqpUri& uri, ConsumerConfig config, RunState& state, ConsumerStats& stats)
     : uri_(uri), config_(std::move(config)), state_(state), stats_(stats) {}
 
 void Consumer::run() {
@@ -171,23 +170,14 @@ bool Consumer::consume_loop() {
         ssize_t n = client_.read_some();
         if (n < 0) return false;
         int64_t now = now_ns();
-        if (n > 0) {
-            amqp::Frame frame;
-            while (!count_reached_ && client_.next_frame(frame)) {
-                if (!on_frame(frame, now)) return false;
-            }
-            if (client_.failed()) return false;
-            if (batch_received_ > 0) {
-                received_ += batch_received_;
-                stats_.received.add(batch_received_);
-                stats_.last_receive_ns.store(now, std::memory_order_relaxed);
-                last_receive_ns_ = now;
-                if (config_.shared_received != nullptr) {
-                    config_.shared_received->fetch_add(batch_received_);
-                }
-                batch_received_ = 0;
-            }
+        // Parse even when this read brought nothing: deliveries may already be buffered
+        // behind basic.consume-ok.
+        amqp::Frame frame;
+        while (!count_reached_ && client_.next_frame(frame)) {
+            if (!on_frame(frame, now)) return false;
         }
+        if (client_.failed()) return false;
+        if (batch_received_ > 0) publish_batch_stats(now);
         if (!client_.try_flush()) return false;
         if (should_finish(now)) return true;
         if (n == 0 && client_.wait(client_.has_pending_output(), kPollSliceNs) == 0 &&
@@ -195,6 +185,17 @@ bool Consumer::consume_loop() {
             queue_ack(last_complete_tag_, true);  // quiet for a while: settle what we hold
         }
     }
+}
+
+void Consumer::publish_batch_stats(int64_t now) {
+    received_ += batch_received_;
+    stats_.received.add(batch_received_);
+    stats_.last_receive_ns.store(now, std::memory_order_relaxed);
+    last_receive_ns_ = now;
+    if (config_.shared_received != nullptr) {
+        config_.shared_received->fetch_add(batch_received_);
+    }
+    batch_received_ = 0;
 }
 
 }  // namespace warren::perf

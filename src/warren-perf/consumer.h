@@ -46,6 +46,8 @@ private:
     void on_message_complete();
     void queue_ack(uint64_t tag, bool multiple);
     bool should_finish(int64_t now);
+    /// Adds the deliveries of this read to the shared counters.
+    void publish_batch_stats(int64_t now);
 
     const AmqpUri& uri_;
     ConsumerConfig config_;

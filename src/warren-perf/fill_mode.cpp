@@ -24,7 +24,8 @@ struct PhaseResult {
 };
 
 template <class Worker>
-PhaseResult run_phase(const Options& o, RunState& state, std::vector<std::unique_ptr<Worker>>& workers,
+PhaseResult run_phase(const Options& o, RunState& state,
+                      std::vector<std::unique_ptr<Worker>>& workers,
                       const ProducerStatsList& producer_stats,
                       const ConsumerStatsList& consumer_stats, const std::string& label) {
     PhaseResult result;
@@ -43,7 +44,8 @@ PhaseResult run_phase(const Options& o, RunState& state, std::vector<std::unique
     result.cpu = CpuTime::now() - cpu_start;
     result.totals = Totals::collect(producer_stats, consumer_stats);
     int64_t last = label == "fill" ? result.totals.last_confirm_ns : result.totals.last_receive_ns;
-    result.seconds = last > state.start_ns() ? static_cast<double>(last - state.start_ns()) / 1e9 : 0;
+    result.seconds =
+        last > state.start_ns() ? static_cast<double>(last - state.start_ns()) / 1e9 : 0;
     result.ok = !state.failed();
     return result;
 }
@@ -59,7 +61,9 @@ int run_fill(const Options& o) {
     }
     FILE* progress = progress_stream(o);
     int producers = static_cast<int>(std::min<uint64_t>(o.producers, o.fill_count));
-    fprintf(progress, "warren-perf: fill %llu messages (%u-byte bodies%s) with %d producers, then drain with %d consumers, %zu queues at %s\n",
+    fprintf(progress,
+            "warren-perf: fill %llu messages (%u-byte bodies%s) with %d producers, then drain with "
+            "%d consumers, %zu queues at %s\n",
             static_cast<unsigned long long>(o.fill_count), o.body_size,
             o.persistent ? ", persistent" : "", producers, o.consumers, topology.queues().size(),
             o.uri.display().c_str());
@@ -76,11 +80,12 @@ int run_fill(const Options& o) {
         c.publish.mandatory = o.mandatory;
         c.publish.persistent = o.persistent;
         c.publish.body_size = o.body_size;
-        c.count = o.fill_count / static_cast<uint64_t>(producers) +
-                  (static_cast<uint64_t>(i) < o.fill_count % static_cast<uint64_t>(producers) ? 1 : 0);
+        c.count =
+            o.fill_count / static_cast<uint64_t>(producers) +
+            (static_cast<uint64_t>(i) < o.fill_count % static_cast<uint64_t>(producers) ? 1 : 0);
         c.rate = o.rate;
-        c.confirm_window = o.max_outstanding_confirms > 0 ? o.max_outstanding_confirms
-                                                          : kDefaultFillWindow;
+        c.confirm_window =
+            o.max_outstanding_confirms > 0 ? o.max_outstanding_confirms : kDefaultFillWindow;
         fillers.push_back(std::make_unique<Producer>(o.uri, c, fill_state,
                                                      producer_stats[static_cast<size_t>(i)]));
     }
@@ -104,8 +109,8 @@ int run_fill(const Options& o) {
             c.shared_received = &drained;
             c.shared_target = fill.totals.confirmed;
             c.consume_after_start = true;
-            drainers.push_back(std::make_unique<Consumer>(
-                o.uri, c, drain_state, consumer_stats[static_cast<size_t>(i)]));
+            drainers.push_back(std::make_unique<Consumer>(o.uri, c, drain_state,
+                                                          consumer_stats[static_cast<size_t>(i)]));
         }
         drain = run_phase(o, drain_state, drainers, no_producers, consumer_stats, "drain");
     }
@@ -117,8 +122,10 @@ int run_fill(const Options& o) {
             exit_code = 1;
         }
     }
-    double fill_rate = fill.seconds > 0 ? static_cast<double>(fill.totals.confirmed) / fill.seconds : 0;
-    double drain_rate = drain.seconds > 0 ? static_cast<double>(drain.totals.received) / drain.seconds : 0;
+    double fill_rate =
+        fill.seconds > 0 ? static_cast<double>(fill.totals.confirmed) / fill.seconds : 0;
+    double drain_rate =
+        drain.seconds > 0 ? static_cast<double>(drain.totals.received) / drain.seconds : 0;
     CpuTime cpu{fill.cpu.user_s + drain.cpu.user_s, fill.cpu.sys_s + drain.cpu.sys_s};
     if (o.json) {
         nlohmann::ordered_json j;
@@ -131,17 +138,15 @@ int run_fill(const Options& o) {
         j["sent"] = fill.totals.sent;
         j["confirmed"] = fill.totals.confirmed;
         j["nacked"] = fill.totals.nacked;
-        j["fill_s"] = fill.seconds;
-        j["fill_rate"] = fill_rate;
+        j["fill_s"] = round_to(fill.seconds, 3);
+        j["fill_rate"] = round_to(fill_rate, 1);
         j["received"] = drain.totals.received;
-        j["drain_s"] = drain.seconds;
-        j["drain_rate"] = drain_rate;
-        j["client_cpu_s"] = cpu.total_s();
-        j["client_cpu_user_s"] = cpu.user_s;
-        j["client_cpu_sys_s"] = cpu.sys_s;
+        j["drain_s"] = round_to(drain.seconds, 3);
+        j["drain_rate"] = round_to(drain_rate, 1);
+        add_cpu_json(j, cpu);
         printf("%s\n", j.dump().c_str());
     } else {
-        printf("fill:  %llu confirmed in %.2f s, %s msg/s", 
+        printf("fill:  %llu confirmed in %.2f s, %s msg/s",
                static_cast<unsigned long long>(fill.totals.confirmed), fill.seconds,
                format_rate(fill_rate).c_str());
         if (fill.totals.nacked > 0) {

@@ -41,7 +41,8 @@ bool hold(std::vector<std::unique_ptr<Client>>& clients, int64_t until_ns, std::
     for (auto& c : clients) fds.push_back(pollfd{c->fd(), POLLIN, 0});
     while (now_ns() < until_ns && !interrupted()) {
         int64_t left_ms = (until_ns - now_ns()) / kNsPerMs + 1;
-        int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left_ms, kPollSliceMs)));
+        int rc = ::poll(fds.data(), fds.size(),
+                        static_cast<int>(std::min<int64_t>(left_ms, kPollSliceMs)));
         if (rc <= 0) continue;
         for (size_t i = 0; i < fds.size(); ++i) {
             if (fds[i].revents == 0) continue;
@@ -100,7 +101,8 @@ int run_idle(const Options& o) {
     double hold_s = 0;
     if (error.empty()) {
         fprintf(progress,
-                "idle: holding %u connections, %llu channels, %u queues for %s s (opened in %.2f s, pid %d)\n",
+                "idle: holding %u connections, %llu channels, %u queues for %s s (opened in %.2f "
+                "s, pid %d)\n",
                 o.idle_connections,
                 static_cast<unsigned long long>(o.idle_connections) * o.idle_channels,
                 o.idle_queues, format_rate(o.duration_s).c_str(), open_s, getpid());
@@ -135,16 +137,17 @@ int run_idle(const Options& o) {
         j["connections"] = clients.size();
         j["channels"] = static_cast<uint64_t>(clients.size()) * o.idle_channels;
         j["queues"] = declared;
-        j["open_s"] = open_s;
-        j["hold_s"] = hold_s;
-        j["close_s"] = close_s;
-        j["client_cpu_s"] = cpu.total_s();
+        j["open_s"] = round_to(open_s, 3);
+        j["hold_s"] = round_to(hold_s, 3);
+        j["close_s"] = round_to(close_s, 3);
+        add_cpu_json(j, cpu);
         printf("%s\n", j.dump().c_str());
     } else {
-        printf("idle: %zu connections, %llu channels, %u queues; opened in %.2f s, held %.2f s, "
-               "closed in %.2f s; client cpu %.2f s\n",
-               clients.size(), static_cast<unsigned long long>(clients.size()) * o.idle_channels,
-               declared, open_s, hold_s, close_s, cpu.total_s());
+        printf(
+            "idle: %zu connections, %llu channels, %u queues; opened in %.2f s, held %.2f s, "
+            "closed in %.2f s; client cpu %.2f s\n",
+            clients.size(), static_cast<unsigned long long>(clients.size()) * o.idle_channels,
+            declared, open_s, hold_s, close_s, cpu.total_s());
     }
     if (!error.empty()) {
         fprintf(stderr, "warren-perf: %s\n", error.c_str());

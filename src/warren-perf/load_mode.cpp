@@ -49,9 +49,9 @@ void print_header(const Options& o, const Topology& topology) {
     }
     if (o.publish_count > 0) bound += ", " + std::to_string(o.publish_count) + " per producer";
     if (o.consume_count > 0) bound += ", " + std::to_string(o.consume_count) + " per consumer";
-    fprintf(progress_stream(o), "warren-perf: %d producers, %d consumers, %u-byte bodies, %s at %s%s\n",
-            o.producers, o.consumers, o.body_size, queues.c_str(), o.uri.display().c_str(),
-            bound.c_str());
+    fprintf(progress_stream(o),
+            "warren-perf: %d producers, %d consumers, %u-byte bodies, %s at %s%s\n", o.producers,
+            o.consumers, o.body_size, queues.c_str(), o.uri.display().c_str(), bound.c_str());
 }
 
 void print_summary(const Options& o, const Totals& t, int64_t start_ns, int64_t end_ns,
@@ -66,20 +66,18 @@ void print_summary(const Options& o, const Totals& t, int64_t start_ns, int64_t 
         j["producers"] = o.producers;
         j["consumers"] = o.consumers;
         j["body_size"] = o.body_size;
-        j["elapsed_s"] = elapsed;
+        j["elapsed_s"] = round_to(elapsed, 3);
         j["sent"] = t.sent;
         j["received"] = t.received;
         j["confirmed"] = t.confirmed;
         j["nacked"] = t.nacked;
         j["returned"] = t.returned;
-        j["sent_rate"] = sent_rate;
-        j["received_rate"] = received_rate;
-        j["confirmed_rate"] = confirmed_rate;
+        j["sent_rate"] = round_to(sent_rate, 1);
+        j["received_rate"] = round_to(received_rate, 1);
+        j["confirmed_rate"] = round_to(confirmed_rate, 1);
         j["latency_us"] = latency_json(t.latency);
-        j["blocked_s"] = static_cast<double>(t.blocked_ns) / 1e9;
-        j["client_cpu_s"] = cpu.total_s();
-        j["client_cpu_user_s"] = cpu.user_s;
-        j["client_cpu_sys_s"] = cpu.sys_s;
+        j["blocked_s"] = round_to(static_cast<double>(t.blocked_ns) / 1e9, 3);
+        add_cpu_json(j, cpu);
         printf("%s\n", j.dump().c_str());
         return;
     }
@@ -101,11 +99,12 @@ void print_summary(const Options& o, const Totals& t, int64_t start_ns, int64_t 
     }
     auto lat = latency_json(t.latency);
     if (!lat.is_null()) {
-        printf("  latency:    p50 %.1f µs, p75 %.1f µs, p95 %.1f µs, p99 %.1f µs, max %.1f µs "
-               "(%llu samples)\n",
-               lat["p50"].get<double>(), lat["p75"].get<double>(), lat["p95"].get<double>(),
-               lat["p99"].get<double>(), lat["max"].get<double>(),
-               static_cast<unsigned long long>(t.latency.total));
+        printf(
+            "  latency:    p50 %.1f µs, p75 %.1f µs, p95 %.1f µs, p99 %.1f µs, max %.1f µs "
+            "(%llu samples)\n",
+            lat["p50"].get<double>(), lat["p75"].get<double>(), lat["p95"].get<double>(),
+            lat["p99"].get<double>(), lat["max"].get<double>(),
+            static_cast<unsigned long long>(t.latency.total));
     }
     printf("  client cpu: %.2f s (user %.2f s, sys %.2f s)\n", cpu.total_s(), cpu.user_s,
            cpu.sys_s);
@@ -127,12 +126,12 @@ int run_load(const Options& o) {
     std::vector<std::unique_ptr<Producer>> producers;
     std::vector<std::unique_ptr<Consumer>> consumers;
     for (int i = 0; i < o.consumers; ++i) {
-        consumers.push_back(std::make_unique<Consumer>(o.uri, consumer_config(o, topology, i),
-                                                       state, consumer_stats[static_cast<size_t>(i)]));
+        consumers.push_back(std::make_unique<Consumer>(
+            o.uri, consumer_config(o, topology, i), state, consumer_stats[static_cast<size_t>(i)]));
     }
     for (int i = 0; i < o.producers; ++i) {
-        producers.push_back(std::make_unique<Producer>(o.uri, producer_config(o, topology, i),
-                                                       state, producer_stats[static_cast<size_t>(i)]));
+        producers.push_back(std::make_unique<Producer>(
+            o.uri, producer_config(o, topology, i), state, producer_stats[static_cast<size_t>(i)]));
     }
     state.producers_running.store(o.producers);
 

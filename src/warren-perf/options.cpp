@@ -26,7 +26,8 @@ template <class T>
 std::string parse_uint(std::string_view v, T& out, const char* what) {
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || end != v.data() + v.size() || n > uint64_t{std::numeric_limits<T>::max()}) {
+    if (ec != std::errc() || end != v.data() + v.size() ||
+        n > uint64_t{std::numeric_limits<T>::max()}) {
         return std::string("bad ") + what + " '" + std::string(v) + "'";
     }
     out = static_cast<T>(n);
@@ -93,14 +94,10 @@ const Flag kFlags[] = {
      [](Options& o, std::string_view v) { return parse_seconds(v, o.duration_s, "duration"); },
      "run time limit"},
     {"-C", "--pmessages", "N",
-     [](Options& o, std::string_view v) {
-         return parse_uint(v, o.publish_count, "publish count");
-     },
+     [](Options& o, std::string_view v) { return parse_uint(v, o.publish_count, "publish count"); },
      "messages to publish per producer"},
     {"-D", "--cmessages", "N",
-     [](Options& o, std::string_view v) {
-         return parse_uint(v, o.consume_count, "consume count");
-     },
+     [](Options& o, std::string_view v) { return parse_uint(v, o.consume_count, "consume count"); },
      "messages to consume per consumer"},
     {"-r", "--rate", "MSG/S",
      [](Options& o, std::string_view v) { return parse_seconds(v, o.rate, "rate"); },
@@ -212,9 +209,7 @@ const Flag kFlags[] = {
      },
      "channels per idle connection (default 1)"},
     {"", "--idle-queues", "Q",
-     [](Options& o, std::string_view v) {
-         return parse_uint(v, o.idle_queues, "--idle-queues");
-     },
+     [](Options& o, std::string_view v) { return parse_uint(v, o.idle_queues, "--idle-queues"); },
      "queues declared over the idle channels (default 0)"},
     {"", "--churn", "",
      [](Options& o, std::string_view) {
@@ -254,8 +249,8 @@ std::string validate(Options& o) {
         // Waiting for more deliveries than the prefetch window allows would stall forever.
         o.multi_ack_every = o.prefetch_count;
     }
-    bool bounded = o.duration_s > 0 || o.publish_count > 0 || o.consume_count > 0 ||
-                   o.mode == Mode::Fill;
+    bool bounded =
+        o.duration_s > 0 || o.publish_count > 0 || o.consume_count > 0 || o.mode == Mode::Fill;
     if (o.mode == Mode::Idle) bounded = o.duration_s > 0;
     if (!bounded) {
         o.duration_s = 10;
@@ -350,8 +345,10 @@ std::string usage() {
         if (f.short_name[0] != '\0') left += std::string(f.short_name) + ", ";
         left += f.long_name;
         if (f.value[0] != '\0') left += std::string(" ") + f.value;
-        if (left.size() < 34) left.resize(34, ' ');
-        else left += "\n" + std::string(34, ' ');
+        if (left.size() < 34)
+            left.resize(34, ' ');
+        else
+            left += "\n" + std::string(34, ' ');
         text += left + f.help + "\n";
     }
     text += "  --help                          this text\n";

@@ -22,8 +22,7 @@ constexpr int64_t kWriteGraceNs = 5 * kNsPerSec;
 
 }  // namespace
 
-Producer::Producer(const AmqpUri& uri, ProducerConfig config, RunState& state,
-                   ProducerStats& stats)
+Producer::Producer(const AmqpUri& uri, ProducerConfig config, RunState& state, ProducerStats& stats)
     : uri_(uri), config_(std::move(config)), state_(state), stats_(stats) {}
 
 void Producer::run() {
@@ -171,10 +170,8 @@ bool Producer::settle_outstanding() {
 }
 
 bool Producer::pump_input() {
-    ssize_t n = client_.read_some();
-    if (n < 0) return false;
-    if (n == 0) return true;
-    amqp::Frame frame;
+    if (client_.read_some() < 0) return false;
+    amqp::Frame frame;  // frames may also be left from setup
     while (client_.next_frame(frame)) {
         if (!on_frame(frame)) return false;
     }

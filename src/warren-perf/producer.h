@@ -15,8 +15,8 @@ namespace warren::perf {
 struct ProducerConfig {
     int index = 0;
     PublishSpec publish;
-    uint64_t count = 0;  // 0: until the deadline
-    double rate = 0;     // msg/s; 0: unlimited
+    uint64_t count = 0;           // 0: until the deadline
+    double rate = 0;              // msg/s; 0: unlimited
     uint32_t confirm_window = 0;  // 0: no confirm.select
 };
 

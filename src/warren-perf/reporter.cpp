@@ -67,6 +67,17 @@ std::string format_rate(double per_s) {
     return buf;
 }
 
+double round_to(double v, int decimals) {
+    double scale = std::pow(10.0, decimals);
+    return std::round(v * scale) / scale;
+}
+
+void add_cpu_json(nlohmann::ordered_json& j, const CpuTime& cpu) {
+    j["client_cpu_s"] = round_to(cpu.total_s(), 3);
+    j["client_cpu_user_s"] = round_to(cpu.user_s, 3);
+    j["client_cpu_sys_s"] = round_to(cpu.sys_s, 3);
+}
+
 double rate(uint64_t count, int64_t from_ns, int64_t to_ns) {
     if (count == 0 || to_ns <= from_ns) return 0;
     return static_cast<double>(count) * 1e9 / static_cast<double>(to_ns - from_ns);
@@ -135,8 +146,8 @@ void Reporter::run(const std::string& label) {
     end_ns_ = now_ns();
 }
 
-void Reporter::print_line(const Totals& now, const Totals& before, double interval_s,
-                          double cpu_s, const std::string& label) {
+void Reporter::print_line(const Totals& now, const Totals& before, double interval_s, double cpu_s,
+                          const std::string& label) {
     auto per_s = [&](uint64_t a, uint64_t b) {
         return format_rate(static_cast<double>(a - b) / interval_s);
     };

@@ -56,8 +56,8 @@ public:
 
 private:
     bool all_done() const;
-    void print_line(const Totals& now, const Totals& before, double interval_s,
-                    double cpu_s, const std::string& label);
+    void print_line(const Totals& now, const Totals& before, double interval_s, double cpu_s,
+                    const std::string& label);
 
     const Options& options_;
     RunState& state_;
@@ -74,6 +74,10 @@ void install_interrupt_handler();
 /// µs with two decimals, or null when there were no samples.
 nlohmann::ordered_json latency_json(const LatencySnapshot& latency);
 std::string format_rate(double per_s);
+/// `v` rounded to `decimals` places, so JSON carries no float noise.
+double round_to(double v, int decimals);
+/// client_cpu_s (user + sys), client_cpu_user_s, client_cpu_sys_s.
+void add_cpu_json(nlohmann::ordered_json& j, const CpuTime& cpu);
 double rate(uint64_t count, int64_t from_ns, int64_t to_ns);
 
 }  // namespace warren::perf

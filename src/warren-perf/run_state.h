@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <string>
 
@@ -16,7 +16,9 @@ namespace warren::perf {
 /// instruction), and the reporter thread may read it at any time.
 class Counter {
 public:
-    void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void add(uint64_t n) {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
 private:

@@ -38,6 +38,7 @@ bool Topology::declare() {
         x.durable = options_.persistent;
         amqp::ExchangeDeclareOk ok;
         if (!client_.call(ch, x, ok)) return false;
+        exchange_declared_ = true;
     }
     for (const std::string& name : queues_) {
         amqp::QueueDeclare q;
@@ -46,6 +47,7 @@ bool Topology::declare() {
         q.auto_delete = options_.auto_delete;
         amqp::QueueDeclareOk ok;
         if (!client_.call(ch, q, ok)) return false;
+        declared_.push_back(name);
         if (!options_.exchange.empty()) {
             amqp::QueueBind bind;
             bind.queue = name;
@@ -73,7 +75,7 @@ std::string Topology::remove() {
     }
     uint16_t ch = channel_;
     if (options_.auto_delete) {
-        for (const std::string& name : queues_) {
+        for (const std::string& name : declared_) {
             amqp::QueueDelete del;
             del.queue = name;
             amqp::QueueDeleteOk ok;
@@ -81,14 +83,14 @@ std::string Topology::remove() {
             if (!warn("cannot delete queue '" + name + "'")) return warnings;
             ch = channel_;
         }
-        if (declares_exchange()) {
+        if (exchange_declared_) {
             amqp::ExchangeDelete del;
             del.exchange = options_.exchange;
             del.if_unused = true;  // another run may still be bound to it
             amqp::ExchangeDeleteOk ok;
             if (!client_.call(ch, del, ok) && !client_.recover_from_channel_close()) {
-                warnings += "cannot delete exchange '" + options_.exchange +
-                            "': " + client_.error() + "\n";
+                warnings +=
+                    "cannot delete exchange '" + options_.exchange + "': " + client_.error() + "\n";
             }
         }
     }

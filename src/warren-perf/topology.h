@@ -32,6 +32,8 @@ private:
 
     const Options& options_;
     std::vector<std::string> queues_;
+    std::vector<std::string> declared_;  // only these are ours to delete
+    bool exchange_declared_ = false;
     Client client_{size_t{1} << 20};
     uint16_t channel_ = 0;
 };
