@@ -44,6 +44,10 @@ if [ -f tests/integration/shell/run.sh ]; then
   suite "integration: shell (amqp-tools)" timeout 300 bash tests/integration/shell/run.sh
 fi
 
+if [ -f tests/integration/shell/perf_smoke.sh ]; then
+  suite "smoke: warren-perf" timeout 300 bash tests/integration/shell/perf_smoke.sh
+fi
+
 if [ -x tools/run-fuzz.sh ]; then
   suite "fuzz (libFuzzer, brief)" timeout 900 tools/run-fuzz.sh "${WARREN_FUZZ_SECONDS:-10}"
 fi

@@ -25,7 +25,7 @@ using Clock = net::EventLoop::Clock;
 spdlog::logger& log() { return util::logger("conn"); }
 
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kReadBudget = 1024 * 1024;  // per turn, so one busy peer can't starve others
+constexpr size_t kReadBudget = 64 * 1024;  // per turn, so one busy peer can't starve others
 constexpr auto kCloseOkTimeout = std::chrono::seconds(3);
 
 }  // namespace
