@@ -155,6 +155,7 @@ amqp::Result<> Channel::on_channel_flow(const amqp::ChannelFlow& m) {
 void Channel::release_resources() {
     assembly_ = Assembly::None;
     pending_durable_.clear();
+    commit_waits_for_ = 0;
     pending_ = PendingPublish{};
     if (!reply_token_.empty()) {
         conn_.server().unregister_reply_channel(reply_token_);

@@ -203,6 +203,7 @@ private:
         bool requeue;
     };
     std::vector<TxSettlement> tx_settlements_;
+    uint64_t commit_waits_for_ = 0;  // log position before tx.commit-ok may go out
 
     std::string reply_token_;
     std::string reply_consumer_tag_;

@@ -80,3 +80,19 @@ def test_confirmed_persistent_messages_survive_kill_9(fresh_broker):
     conn = b.connect()
     assert conn.channel().queue_declare(queue, durable=True, passive=True).method.message_count == 0
     conn.close()
+
+
+def test_committed_transaction_survives_kill_9(fresh_broker):
+    b = fresh_broker
+    conn = b.connect()
+    ch = conn.channel()
+    ch.queue_declare("wt-tx-crash", durable=True)
+    ch.tx_select()
+    for i in range(100):
+        ch.basic_publish("", "wt-tx-crash", b"tx-%d" % i, PERSISTENT)
+    ch.tx_commit()  # commit-ok: the persistent messages are on disk
+    b.process.kill()
+    b.process.start()
+    conn = b.connect()
+    assert drain_get(conn.channel(), "wt-tx-crash") == [b"tx-%d" % i for i in range(100)]
+    conn.close()

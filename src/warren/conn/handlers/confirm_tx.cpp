@@ -1,6 +1,9 @@
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
+#include "warren/conn/server.h"
+
+#include <algorithm>
 
 namespace warren::conn {
 
@@ -28,14 +31,22 @@ amqp::Result<> Channel::on_tx_commit() {
                                    "PRECONDITION_FAILED - channel is not transactional");
     auto publishes = std::move(tx_publishes_);
     tx_publishes_.clear();
+    uint64_t durable_at = 0;
     for (auto& p : publishes) {
         // The exchange may have gone since the publish; such messages are dropped.
         if (broker::Exchange* ex = conn_.vhost()->find_exchange(p.exchange))
-            route_message(*ex, p.routing_key, p.mandatory, p.message);
+            durable_at = std::max(durable_at,
+                                  route_message(*ex, p.routing_key, p.mandatory, p.message));
     }
     auto settlements = std::move(tx_settlements_);
     tx_settlements_.clear();
     for (auto& s : settlements) apply_settlement(s.taken, s.ack, s.requeue);
+    if (durable_at != 0) {
+        // commit-ok promises the persistent messages are on disk.
+        commit_waits_for_ = durable_at;
+        conn_.server().await_durability(this);
+        return {};
+    }
     reply(amqp::TxCommitOk{});
     return {};
 }

@@ -290,6 +290,14 @@ uint64_t Channel::store_message(const broker::MessageRef& message) {
 }
 
 void Channel::on_durable(uint64_t position) {
+    if (commit_waits_for_ != 0) {
+        if (position < commit_waits_for_) {
+            conn_.server().await_durability(this);
+            return;
+        }
+        commit_waits_for_ = 0;
+        if (!closing_) reply(amqp::TxCommitOk{});
+    }
     while (!pending_durable_.empty() && pending_durable_.front().position <= position)
         pending_durable_.pop_front();
     confirm_published();
