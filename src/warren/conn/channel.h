@@ -157,6 +157,7 @@ private:
     uint64_t route_message(broker::Exchange& exchange, const std::string& routing_key,
                            bool mandatory, const broker::MessageRef& message);
     uint64_t store_message(const broker::MessageRef& message);
+    void replace_properties(PendingPublish& p, const amqp::BasicProperties& props);
     amqp::Result<broker::Exchange*> check_publish_target(std::string_view exchange);
     void confirm_published();
     // handlers/confirm_tx.cpp

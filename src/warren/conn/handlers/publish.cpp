@@ -11,6 +11,7 @@
 #include "warren/amqp/field_table.h"
 
 #include <cstring>
+#include <optional>
 
 namespace warren::conn {
 
@@ -132,6 +133,27 @@ void Channel::on_body(std::string_view payload) {
     }
 }
 
+namespace {
+
+/// Rebuilds a pending message's buffer with new encoded properties and the same body.
+void replace_properties_of(util::SharedBytes& data, uint32_t& properties_size,
+                           uint64_t body_size, const amqp::BasicProperties& props) {
+    util::ByteBuffer encoded;
+    amqp::Writer w(encoded);
+    props.encode(w);
+    util::SharedBytes fresh = util::SharedBytes::allocate(encoded.size() + body_size);
+    std::memcpy(fresh.mutable_data(), encoded.data(), encoded.size());
+    std::memcpy(fresh.mutable_data() + encoded.size(), data.data() + properties_size, body_size);
+    data = std::move(fresh);
+    properties_size = static_cast<uint32_t>(encoded.size());
+}
+
+}  // namespace
+
+void Channel::replace_properties(PendingPublish& p, const amqp::BasicProperties& props) {
+    replace_properties_of(p.data, p.properties_size, p.body_size, props);
+}
+
 amqp::Result<broker::Exchange*> Channel::check_publish_target(std::string_view exchange) {
     broker::Vhost& vh = *conn_.vhost();
     broker::Exchange* ex = vh.find_exchange(exchange);
@@ -167,22 +189,17 @@ amqp::Result<> Channel::complete_publish() {
             fmt::format("PRECONDITION_FAILED - user_id property set to '{}' but authenticated "
                         "user was '{}'",
                         props.user_id, conn_.user_name()));
+    // Set when the properties must be re-encoded (rare: direct reply-to, BCC); `props` keeps
+    // viewing the original buffer until the message is rebuilt at the end.
+    std::optional<amqp::BasicProperties> rewritten;
+    util::ByteBuffer stripped_headers;
     if (props.has(amqp::BasicProperties::kReplyTo) && props.reply_to == kReplyTo) {
         if (reply_token_.empty())
             return amqp::channel_error(amqp::ReplyCode::PreconditionFailed,
                                        "PRECONDITION_FAILED - fast reply consumer does not exist");
-        // Rewrite reply_to to this channel's token; the only publish that re-encodes.
-        amqp::BasicProperties rewritten = props;
-        rewritten.reply_to = reply_token_;
-        util::ByteBuffer encoded;
-        amqp::Writer w(encoded);
-        rewritten.encode(w);
-        util::SharedBytes data = util::SharedBytes::allocate(encoded.size() + p.body_size);
-        std::memcpy(data.mutable_data(), encoded.data(), encoded.size());
-        std::memcpy(data.mutable_data() + encoded.size(), p.data.data() + p.properties_size,
-                    p.body_size);
-        p.data = std::move(data);
-        p.properties_size = static_cast<uint32_t>(encoded.size());
+        // The consumer sees this channel's own reply address.
+        rewritten = props;
+        rewritten->reply_to = reply_token_;
     }
     if (props.has(amqp::BasicProperties::kDeliveryMode) && props.delivery_mode != 1 &&
         props.delivery_mode != 2)
@@ -205,24 +222,15 @@ amqp::Result<> Channel::complete_publish() {
         collect_keys(cc, extra_keys);
         collect_keys(bcc, extra_keys);
         if (bcc) {
-            // BCC never reaches consumers: re-encode the properties without it.
+            // BCC never reaches consumers.
             headers.erase("BCC");
-            util::ByteBuffer table;
-            amqp::encode_table_body(headers, table);
-            amqp::BasicProperties stripped = props;
-            stripped.headers = amqp::RawTable{
-                std::string_view(reinterpret_cast<const char*>(table.data()), table.size())};
-            util::ByteBuffer encoded;
-            amqp::Writer w(encoded);
-            stripped.encode(w);
-            util::SharedBytes data = util::SharedBytes::allocate(encoded.size() + p.body_size);
-            std::memcpy(data.mutable_data(), encoded.data(), encoded.size());
-            std::memcpy(data.mutable_data() + encoded.size(), p.data.data() + p.properties_size,
-                        p.body_size);
-            p.data = std::move(data);
-            p.properties_size = static_cast<uint32_t>(encoded.size());
+            amqp::encode_table_body(headers, stripped_headers);
+            if (!rewritten) rewritten = props;
+            rewritten->headers = amqp::RawTable{std::string_view(
+                reinterpret_cast<const char*>(stripped_headers.data()), stripped_headers.size())};
         }
     }
+    if (rewritten) replace_properties(p, *rewritten);
     bool persistent = props.has(amqp::BasicProperties::kDeliveryMode) && props.delivery_mode == 2;
     broker::MessageRef message = broker::MessageRef::make(
         std::move(p.exchange), std::move(p.routing_key), std::move(p.data), p.properties_size,
