@@ -32,6 +32,7 @@ public:
     void commit(size_t n) { end_ += n; }
 
     void append(const void* p, size_t n) {
+        if (n == 0) return;  // p may be null for empty views
         std::memcpy(prepare(n), p, n);
         end_ += n;
     }
