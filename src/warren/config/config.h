@@ -21,6 +21,8 @@ struct Config {
     std::string default_pass = "guest";
     std::string default_vhost = "/";
     std::string load_definitions;
+    std::string memory_high_watermark = "0.4";  // fraction of RAM, or an absolute size
+    std::string disk_free_limit = "50MB";
     bool detached = false;
     std::string pid_file;
 };

@@ -39,6 +39,10 @@ const Option kOptions[] = {
     {"default_vhost", "--default-vhost", &Config::default_vhost, "Vhost created on first start"},
     {"load_definitions", "--load-definitions", &Config::load_definitions,
      "RabbitMQ definitions JSON (users, vhosts, permissions) to import at start"},
+    {"vm_memory_high_watermark", "--memory-high-watermark", &Config::memory_high_watermark,
+     "Block publishers above this RSS: a fraction of RAM (0.4) or a size (2GB)"},
+    {"disk_free_limit.absolute", "--disk-free-limit", &Config::disk_free_limit,
+     "Block publishers below this much free disk (default 50MB)"},
     {"", "--detached", &Config::detached, "Run in the background (as rabbitmq-server -detached)"},
     {"", "--pid-file", &Config::pid_file, "Write the process id here"},
 };

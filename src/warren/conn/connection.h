@@ -76,6 +76,11 @@ public:
     void shutdown_socket();
     /// Broker shutdown: connection.close 320 CONNECTION_FORCED.
     void force_close(std::string_view reason);
+    /// A memory or disk alarm was set or cleared: publishers stop being read.
+    void on_alarm(bool active, const std::string& reason);
+    /// A basic.publish arrived: this connection publishes (and blocks if an alarm is on).
+    void note_publish();
+
     /// Seconds-level housekeeping from the Server: heartbeats, handshake timeout.
     void on_tick(net::EventLoop::Clock::time_point now);
 
@@ -134,6 +139,12 @@ private:
     std::string user_name_;
     std::string client_product_;
     bool cancel_notify_ = false;
+    bool blocked_notify_ = false;   // client announced connection.blocked
+    bool is_publisher_ = false;
+    bool blocked_ = false;          // not read from until the alarm clears
+    void block(const std::string& reason);
+    void unblock();
+    void update_interest();
     bool auth_failure_close_ = false;
     broker::Vhost* vhost_ = nullptr;
     std::vector<std::unique_ptr<Channel>> channels_;  // sorted by channel number

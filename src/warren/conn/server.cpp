@@ -7,12 +7,29 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace warren::conn {
 
+namespace {
+
+uint64_t resolve_size(const std::string& text, uint64_t total, const char* what) {
+    uint64_t out = 0;
+    if (!ResourceAlarms::parse_size(text, total, out))
+        throw std::runtime_error(std::string("invalid ") + what + " '" + text + "'");
+    return out;
+}
+
+}  // namespace
+
 Server::Server(net::EventLoop& loop, broker::Broker& broker)
     : loop_(loop), broker_(broker),
-      listener_(loop, [this](int fd, const net::PeerAddress& peer) { accept(fd, peer); }) {
+      listener_(loop, [this](int fd, const net::PeerAddress& peer) { accept(fd, peer); }),
+      alarms_(broker.config().data_dir,
+              resolve_size(broker.config().memory_high_watermark,
+                           ResourceAlarms::total_memory_bytes(), "memory high watermark"),
+              resolve_size(broker.config().disk_free_limit, 0, "disk free limit")) {
+    alarms_.check();
     loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
     broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
 }
@@ -65,10 +82,14 @@ void Server::reap() {
 void Server::sweep() {
     reap();
     auto now = loop_.now();
+    bool alarm_changed = alarms_.check();
     std::vector<Connection*> all;
     all.reserve(connections_.size());
     for (auto& [p, c] : connections_) all.push_back(p);
-    for (Connection* c : all) c->on_tick(now);
+    for (Connection* c : all) {
+        if (alarm_changed) c->on_alarm(alarms_.active(), alarms_.reason());
+        c->on_tick(now);
+    }
 }
 
 void Server::close_all(std::string_view reason) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "warren/broker/broker.h"
+#include "warren/conn/resource_alarms.h"
 #include "warren/net/event_loop.h"
 #include "warren/net/listener.h"
 
@@ -42,6 +43,9 @@ public:
     void unregister_reply_channel(std::string_view token);
     Channel* find_reply_channel(std::string_view token) const;
 
+    /// The memory and disk alarms (publishers are blocked while one is active).
+    const ResourceAlarms& alarms() const { return alarms_; }
+
     /// Channels with publisher confirms waiting for the message log to reach disk.
     void await_durability(Channel* channel);
     void forget_durability_waiter(Channel* channel);
@@ -55,6 +59,7 @@ private:
     net::EventLoop& loop_;
     broker::Broker& broker_;
     net::Listener listener_;
+    ResourceAlarms alarms_;
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
     std::vector<Connection*> released_;
     std::unordered_map<std::string, Channel*> reply_channels_;

@@ -58,6 +58,7 @@ amqp::Result<> Channel::on_basic_publish(const amqp::BasicPublish& m) {
     if (m.immediate)
         return amqp::Error{amqp::ReplyCode::NotImplemented, "NOT_IMPLEMENTED - immediate=true",
                            amqp::BasicPublish::kId, amqp::Scope::Connection};
+    conn_.note_publish();
     pending_.exchange.assign(m.exchange);
     pending_.routing_key.assign(m.routing_key);
     pending_.mandatory = m.mandatory;
