@@ -177,7 +177,9 @@ def gen(spec_path, out_dir):
 
     # Basic properties: non-owning views; headers stay an encoded table until asked for.
     basic = next(c for c in classes if c["name"] == "basic")
-    props = [p for p in basic["props"] if p[0] != "reserved"]
+    # The spec's 14th property, "reserved", is the old cluster-id: kept (as cluster_id) so
+    # that re-encoding a header never drops a value its flags announce.
+    props = [("cluster_id" if p[0] == "reserved" else p[0], p[1]) for p in basic["props"]]
     h.append("/// The content header properties of class basic (AMQP 0-9-1 §4.2.6.1).")
     h.append("/// String fields view the decoded buffer; `headers` is the encoded table body.")
     h.append("struct BasicProperties {")

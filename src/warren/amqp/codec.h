@@ -54,6 +54,7 @@ public:
         return v;
     }
     uint64_t u64() {
+        if (!need(8)) return 0;
         uint64_t hi = u32();
         return (hi << 32) | u32();
     }

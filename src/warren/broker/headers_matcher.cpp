@@ -70,7 +70,7 @@ void HeadersMatcher::remove(const Binding& binding) {
 void HeadersMatcher::match(const RoutingInput& input, std::vector<Destination>& out) const {
     if (entries_.empty()) return;
     amqp::FieldTable headers;
-    if (!input.headers.empty()) amqp::decode_table(input.headers.bytes, headers);
+    if (!input.headers.empty() && !amqp::decode_table(input.headers.bytes, headers)) return;
     for (const auto& e : entries_)
         if (matches(e.arguments, headers)) out.push_back(e.destination);
 }

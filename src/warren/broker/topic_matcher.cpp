@@ -1,6 +1,7 @@
 #include "warren/broker/topic_matcher.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace warren::broker {
 
@@ -19,9 +20,20 @@ std::vector<std::string_view> TopicMatcher::split(std::string_view key) {
     }
 }
 
+std::vector<std::string_view> TopicMatcher::split_pattern(std::string_view pattern) {
+    // "#.#" matches exactly what "#" does; collapsing runs keeps matching polynomial.
+    std::vector<std::string_view> words = split(pattern);
+    words.erase(std::unique(words.begin(), words.end(),
+                            [](std::string_view a, std::string_view b) {
+                                return a == "#" && b == "#";
+                            }),
+                words.end());
+    return words;
+}
+
 void TopicMatcher::add(const Binding& binding) {
     Node* node = &root_;
-    for (std::string_view w : split(binding.routing_key)) {
+    for (std::string_view w : split_pattern(binding.routing_key)) {
         std::unique_ptr<Node>* next;
         if (w == "*") {
             next = &node->star;
@@ -56,13 +68,18 @@ bool TopicMatcher::remove_at(Node& node, const std::vector<std::string_view>& wo
 }
 
 void TopicMatcher::remove(const Binding& binding) {
-    remove_at(root_, split(binding.routing_key), 0, binding.destination);
+    remove_at(root_, split_pattern(binding.routing_key), 0, binding.destination);
 }
 
 void TopicMatcher::walk(const Node& node, const std::vector<std::string_view>& words, size_t i,
-                        std::vector<Destination>& out) const {
+                        std::vector<Destination>& out, Visited& visited) const {
     if (node.hash) {
-        for (size_t j = i; j <= words.size(); ++j) walk(*node.hash, words, j, out);
+        // Each ('#' node, word position) is explored once: without this, k '#'s over n
+        // words would try every way of spreading the words across them.
+        for (size_t j = i; j <= words.size(); ++j) {
+            uint64_t key = (reinterpret_cast<uintptr_t>(node.hash.get()) << 10) ^ j;
+            if (visited.insert(key).second) walk(*node.hash, words, j, out, visited);
+        }
     }
     if (i == words.size()) {
         out.insert(out.end(), node.destinations.begin(), node.destinations.end());
@@ -70,13 +87,14 @@ void TopicMatcher::walk(const Node& node, const std::vector<std::string_view>& w
     }
     if (!node.children.empty()) {
         auto it = node.children.find(std::string(words[i]));
-        if (it != node.children.end()) walk(*it->second, words, i + 1, out);
+        if (it != node.children.end()) walk(*it->second, words, i + 1, out, visited);
     }
-    if (node.star) walk(*node.star, words, i + 1, out);
+    if (node.star) walk(*node.star, words, i + 1, out, visited);
 }
 
 void TopicMatcher::match(const RoutingInput& input, std::vector<Destination>& out) const {
-    walk(root_, split(input.routing_key), 0, out);
+    Visited visited;
+    walk(root_, split(input.routing_key), 0, out, visited);
 }
 
 }  // namespace warren::broker

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace warren::broker {
@@ -20,6 +21,8 @@ public:
 
     /// Splits on '.', keeping empty words ("a..b" has three; "" has none), as RabbitMQ does.
     static std::vector<std::string_view> split(std::string_view key);
+    /// A binding pattern's words, with runs of '#' collapsed into one.
+    static std::vector<std::string_view> split_pattern(std::string_view pattern);
 
 private:
     struct Node {
@@ -31,8 +34,9 @@ private:
             return children.empty() && !star && !hash && destinations.empty();
         }
     };
+    using Visited = std::unordered_set<uint64_t>;
     void walk(const Node& node, const std::vector<std::string_view>& words, size_t i,
-              std::vector<Destination>& out) const;
+              std::vector<Destination>& out, Visited& visited) const;
     static bool remove_at(Node& node, const std::vector<std::string_view>& words, size_t i,
                           const Destination& d);
 

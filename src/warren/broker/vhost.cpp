@@ -160,13 +160,13 @@ void Vhost::detach_exchange(Exchange& exchange) {
             src.erase(std::remove(src.begin(), src.end(), &exchange), src.end());
         }
     }
-    // Bindings to this exchange.
-    auto sources = exchange.inbound_sources();
-    for (Exchange* source : sources) {
-        source->unbind_all(Destination{nullptr, &exchange});
-    }
+    // Bindings to this exchange. References keep each source alive while an earlier one's
+    // auto-delete cascades through the rest.
+    std::vector<ExchangeRef> sources(exchange.inbound_sources().begin(),
+                                     exchange.inbound_sources().end());
+    for (const ExchangeRef& source : sources) source->unbind_all(Destination{nullptr, &exchange});
     exchange.inbound_sources().clear();
-    for (Exchange* source : sources) maybe_auto_delete(source);
+    for (const ExchangeRef& source : sources) maybe_auto_delete(source.get());
 }
 
 amqp::Result<> Vhost::delete_exchange(std::string_view name, bool if_unused) {
@@ -182,6 +182,7 @@ amqp::Result<> Vhost::delete_exchange(std::string_view name, bool if_unused) {
 
 void Vhost::maybe_auto_delete(Exchange* exchange) {
     if (!exchange || !exchange->is_auto_delete() || !exchange->bindings().empty()) return;
+    if (find_exchange(exchange->name()) != exchange) return;  // already deleted by a cascade
     ExchangeRef keep(exchange);
     detach_exchange(*exchange);
     exchanges_.erase(exchange->name());
@@ -237,16 +238,16 @@ void Vhost::remove_queue(Queue& queue) {
     QueueRef keep(&queue);
     auto inbound = std::move(queue.inbound_bindings());
     queue.inbound_bindings().clear();
-    std::vector<Exchange*> sources;
+    std::vector<ExchangeRef> sources;
     for (const auto& ib : inbound) {
         ib.source->unbind(Binding{Destination{&queue, nullptr}, ib.routing_key, ib.arguments});
-        if (std::find(sources.begin(), sources.end(), ib.source) == sources.end())
-            sources.push_back(ib.source);
+        if (std::find(sources.begin(), sources.end(), ExchangeRef(ib.source)) == sources.end())
+            sources.push_back(ExchangeRef(ib.source));
     }
     queues_.erase(queue.name());
     queue.mark_deleted();
     if (queue.is_stored()) changed();
-    for (Exchange* s : sources) maybe_auto_delete(s);
+    for (const ExchangeRef& s : sources) maybe_auto_delete(s.get());
 }
 
 amqp::Result<size_t> Vhost::delete_queue(std::string_view name, OwnerId owner, bool if_unused,

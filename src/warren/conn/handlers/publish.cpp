@@ -217,7 +217,10 @@ amqp::Result<> Channel::complete_publish() {
     std::vector<std::string> extra_keys;
     if (props.has(amqp::BasicProperties::kHeaders) && !props.headers.empty()) {
         amqp::FieldTable headers;
-        amqp::decode_table(props.headers.bytes, headers);
+        if (!amqp::decode_table(props.headers.bytes, headers))
+            return amqp::Error{amqp::ReplyCode::FrameError,
+                               "FRAME_ERROR - cannot decode the headers property of basic.publish",
+                               amqp::BasicPublish::kId, amqp::Scope::Connection};
         const amqp::FieldValue* cc = headers.find("CC");
         const amqp::FieldValue* bcc = headers.find("BCC");
         collect_keys(cc, extra_keys);
