@@ -39,6 +39,7 @@ class Matcher {
 public:
     virtual ~Matcher() = default;
     virtual void add(const Binding& binding) = 0;
+    /// Removes a binding that was added (Exchange checks it exists first).
     virtual void remove(const Binding& binding) = 0;
     virtual void match(const RoutingInput& input, std::vector<Destination>& out) const = 0;
 };
