@@ -567,39 +567,33 @@ void Connection::on_alarm(bool active, const std::string& reason) {
     if (!active && blocked_) unblock();
 }
 
+void Connection::send_blocked_notice(uint16_t method_id, std::string_view reason) {
+    // connection.blocked (10, 60) and unblocked (10, 61) are RabbitMQ's extension and not in
+    // the spec XML the codec is generated from.
+    if (!blocked_notify_) return;
+    size_t mark = out_.arena().size();
+    size_t size_at = 0;
+    amqp::begin_frame(out_.arena(), amqp::FrameType::Method, 0, size_at);
+    amqp::Writer w(out_.arena());
+    w.u16(10);
+    w.u16(method_id);
+    if (method_id == 60) w.shortstr(reason);
+    amqp::end_frame(out_.arena(), size_at);
+    out_.commit_arena(mark);
+    schedule_flush();
+}
+
 void Connection::block(const std::string& reason) {
     blocked_ = true;
     log().info("connection {} ({}) blocked: {}", id_, peer_.to_string(), reason);
-    if (blocked_notify_) {
-        // connection.blocked (10, 60), RabbitMQ's extension; not in the spec XML's codec.
-        size_t mark = out_.arena().size();
-        size_t size_at = 0;
-        amqp::begin_frame(out_.arena(), amqp::FrameType::Method, 0, size_at);
-        amqp::Writer w(out_.arena());
-        w.u16(10);
-        w.u16(60);
-        w.shortstr(reason);
-        amqp::end_frame(out_.arena(), size_at);
-        out_.commit_arena(mark);
-        schedule_flush();
-    }
+    send_blocked_notice(60, reason);
     update_interest();
 }
 
 void Connection::unblock() {
     blocked_ = false;
     log().info("connection {} ({}) unblocked", id_, peer_.to_string());
-    if (blocked_notify_) {
-        size_t mark = out_.arena().size();
-        size_t size_at = 0;
-        amqp::begin_frame(out_.arena(), amqp::FrameType::Method, 0, size_at);
-        amqp::Writer w(out_.arena());
-        w.u16(10);
-        w.u16(61);
-        amqp::end_frame(out_.arena(), size_at);
-        out_.commit_arena(mark);
-        schedule_flush();
-    }
+    send_blocked_notice(61, "");
     update_interest();
     // Frames that arrived before the block are handled now.
     if (!in_.empty()) {

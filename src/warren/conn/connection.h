@@ -143,6 +143,7 @@ private:
     bool is_publisher_ = false;
     bool blocked_ = false;          // not read from until the alarm clears
     void block(const std::string& reason);
+    void send_blocked_notice(uint16_t method_id, std::string_view reason);
     void unblock();
     void update_interest();
     bool auth_failure_close_ = false;
