@@ -65,3 +65,43 @@ def test_publishes_wait_while_blocked_and_flow_after():
         other.close()
     finally:
         b.process.kill()
+
+
+def test_memory_alarm_clears_and_publisher_resumes():
+    """Large messages (each its own mapping, so freeing returns memory at once) push RSS over
+    a 48 MiB watermark; the publisher is blocked; a purge from another connection brings RSS
+    down, the alarm clears, the publisher gets connection.unblocked and its waiting publish
+    is handled."""
+    b = start_warren(extra_args=("--memory-high-watermark", "48MiB"))
+    try:
+        admin = b.connect()
+        ach = admin.channel()
+        q = ach.queue_declare("wt-mem-q").method.queue
+        events = []
+        pub = blocked_connection(b, events)
+        pch = pub.channel()
+        big = b"x" * (1024 * 1024)
+        for _ in range(60):
+            pch.basic_publish("", q, big)
+        deadline = time.monotonic() + 10
+        while not events and time.monotonic() < deadline:
+            pub.process_data_events(time_limit=0.1)
+        assert events and events[0] == ("blocked", "low on memory")
+        pch.basic_publish("", q, b"after the alarm")  # buffered, not read while blocked
+        ach.queue_purge(q)
+        deadline = time.monotonic() + 10
+        while ("unblocked",) not in events and time.monotonic() < deadline:
+            pub.process_data_events(time_limit=0.1)
+        assert ("unblocked",) in events
+        deadline = time.monotonic() + 5
+        got = None
+        while got is None and time.monotonic() < deadline:
+            method, _props, body = ach.basic_get(q, auto_ack=True)
+            if method is not None and body == b"after the alarm":
+                got = body
+            admin.process_data_events(time_limit=0.05)
+        assert got == b"after the alarm"
+        pub.close()
+        admin.close()
+    finally:
+        b.process.stop()
