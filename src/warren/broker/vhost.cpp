@@ -2,9 +2,9 @@
 
 #include "warren/amqp/frame.h"
 #include "warren/broker/errors.h"
+#include "warren/util/random_name.h"
 
 #include <algorithm>
-#include <random>
 
 namespace warren::broker {
 namespace {
@@ -404,13 +404,6 @@ amqp::Result<> Vhost::validate_headers_binding(const amqp::FieldTable& args) {
             "; expected all, any, all-with-x, or any-with-x");
 }
 
-std::string Vhost::generate_queue_name() {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    static std::mt19937_64 rng{std::random_device{}()};
-    std::string name = "amq.gen-";
-    for (int i = 0; i < 22; ++i) name.push_back(kAlphabet[rng() & 63]);
-    return name;
-}
+std::string Vhost::generate_queue_name() { return util::random_name("amq.gen-"); }
 
 }  // namespace warren::broker

@@ -3,6 +3,7 @@
 #include "warren/amqp/error.h"
 #include "warren/amqp/frame.h"
 #include "warren/amqp/methods.h"
+#include "warren/auth/user_db.h"
 #include "warren/broker/consumer.h"
 #include "warren/broker/message.h"
 #include "warren/broker/queue.h"
@@ -166,7 +167,7 @@ private:
     amqp::Result<> on_tx_commit();
     amqp::Result<> on_tx_rollback();
     // handlers/permissions.cpp
-    amqp::Result<> check_access(int access, std::string_view kind, std::string_view name);
+    amqp::Result<> check_access(auth::Access access, std::string_view kind, std::string_view name);
 
     Connection& conn_;
     uint16_t number_;

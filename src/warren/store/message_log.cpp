@@ -263,21 +263,21 @@ uint32_t MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
 }
 
 void MessageLog::append_remove(std::string_view queue, uint64_t id) {
-    if (closed_) return;
-    auto it = removes_.find(std::string(queue));
-    if (it == removes_.end()) it = removes_.emplace(std::string(queue), std::vector<uint64_t>{}).first;
-    it->second.push_back(id);
-    // Counted now so that confirms issued later in this turn cover it.
-    appended_ += 8;
-    loop_.schedule(*this, 0);
+    batch(removes_, queue, id);
 }
 
 void MessageLog::append_delivered(std::string_view queue, uint64_t id) {
+    batch(delivered_, queue, id);
+}
+
+void MessageLog::batch(std::unordered_map<std::string, std::vector<uint64_t>>& batches,
+                       std::string_view queue, uint64_t id) {
     if (closed_) return;
-    auto it = delivered_.find(std::string(queue));
-    if (it == delivered_.end())
-        it = delivered_.emplace(std::string(queue), std::vector<uint64_t>{}).first;
+    auto it = batches.find(std::string(queue));
+    if (it == batches.end()) it = batches.emplace(std::string(queue), std::vector<uint64_t>{}).first;
     it->second.push_back(id);
+    // Counted now (8 bytes an id, less than its record will take) so that confirms issued
+    // later in this turn cover it; flush_removes() swaps in the real size.
     appended_ += 8;
     loop_.schedule(*this, 0);
 }

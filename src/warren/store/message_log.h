@@ -92,6 +92,9 @@ public:
 private:
     void run_turn_task() override;  // writes the turn's records, asks for a sync
     void on_io(uint32_t events) override;  // the syncer reported progress
+    /// Adds one id to this turn's remove or delivered records of `queue`.
+    void batch(std::unordered_map<std::string, std::vector<uint64_t>>& batches,
+               std::string_view queue, uint64_t id);
     void flush_removes();
     void write_out();
     void roll_segment();

@@ -4,28 +4,20 @@
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
 #include "warren/conn/server.h"
+#include "warren/util/random_name.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <random>
 #include <unordered_map>
 
 namespace warren::conn {
 
 namespace {
 
-constexpr int kRead = static_cast<int>(auth::Access::Read);
 constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
 
-std::string generate_consumer_tag() {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    static std::mt19937_64 rng{std::random_device{}()};
-    std::string tag = "amq.ctag-";
-    for (int i = 0; i < 22; ++i) tag.push_back(kAlphabet[rng() & 63]);
-    return tag;
-}
+std::string generate_consumer_tag() { return util::random_name("amq.ctag-"); }
 
 }  // namespace
 
@@ -65,7 +57,7 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
     if (m.queue == kReplyTo) return consume_reply_to(m);
     auto name = expand_queue_name(m.queue);
     if (!name) return name.error();
-    if (auto denied = check_access(kRead, "queue", *name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "queue", *name); !denied) return denied;
     auto queue = conn_.vhost()->use_queue(*name, conn_.owner_id());
     if (!queue) return queue.error();
     std::string tag = m.consumer_tag.empty() ? generate_consumer_tag() : std::string(m.consumer_tag);
@@ -136,7 +128,7 @@ amqp::Result<> Channel::on_basic_cancel(const amqp::BasicCancel& m) {
 amqp::Result<> Channel::on_basic_get(const amqp::BasicGet& m) {
     auto name = expand_queue_name(m.queue);
     if (!name) return name.error();
-    if (auto denied = check_access(kRead, "queue", *name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "queue", *name); !denied) return denied;
     auto queue = conn_.vhost()->use_queue(*name, conn_.owner_id());
     if (!queue) return queue.error();
     auto got = (*queue)->get(m.no_ack);

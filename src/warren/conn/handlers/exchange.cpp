@@ -6,12 +6,6 @@
 
 namespace warren::conn {
 
-namespace {
-constexpr int kConfigure = static_cast<int>(auth::Access::Configure);
-constexpr int kWrite = static_cast<int>(auth::Access::Write);
-constexpr int kRead = static_cast<int>(auth::Access::Read);
-}  // namespace
-
 amqp::Result<> Channel::on_exchange_declare(const amqp::ExchangeDeclare& m) {
     broker::Vhost& vh = *conn_.vhost();
     std::string name(m.exchange);
@@ -22,7 +16,7 @@ amqp::Result<> Channel::on_exchange_declare(const amqp::ExchangeDeclare& m) {
         // RabbitMQ checks the type, then the default exchange, then permissions.
         if (!broker::make_matcher(m.type)) return broker::errors::unknown_exchange_type(m.type);
         if (name.empty()) return broker::errors::default_exchange_op();
-        if (auto denied = check_access(kConfigure, "exchange", name); !denied) return denied;
+        if (auto denied = check_access(auth::Access::Configure, "exchange", name); !denied) return denied;
         if (name.starts_with("amq.") && !vh.find_exchange(name))
             return broker::errors::reserved_name("exchange", name);
         broker::ExchangeSpec spec{name, std::string(m.type), m.durable, m.auto_delete, m.internal,
@@ -38,7 +32,7 @@ amqp::Result<> Channel::on_exchange_delete(const amqp::ExchangeDelete& m) {
     broker::Vhost& vh = *conn_.vhost();
     std::string name(m.exchange);
     if (name.empty()) return broker::errors::default_exchange_op();
-    if (auto denied = check_access(kConfigure, "exchange", name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Configure, "exchange", name); !denied) return denied;
     if (name.starts_with("amq.")) return broker::errors::system_exchange_deletion(name, vh.name());
     if (vh.find_exchange(name)) {
         auto deleted = vh.delete_exchange(name, m.if_unused);
@@ -50,8 +44,8 @@ amqp::Result<> Channel::on_exchange_delete(const amqp::ExchangeDelete& m) {
 }
 
 amqp::Result<> Channel::on_exchange_bind(const amqp::ExchangeBind& m) {
-    if (auto denied = check_access(kWrite, "exchange", m.destination); !denied) return denied;
-    if (auto denied = check_access(kRead, "exchange", m.source); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Write, "exchange", m.destination); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "exchange", m.source); !denied) return denied;
     auto bound = conn_.vhost()->bind_exchange(m.destination, m.source, m.routing_key, m.arguments);
     if (!bound) return bound.error();
     if (!m.no_wait) reply(amqp::ExchangeBindOk{});
@@ -59,8 +53,8 @@ amqp::Result<> Channel::on_exchange_bind(const amqp::ExchangeBind& m) {
 }
 
 amqp::Result<> Channel::on_exchange_unbind(const amqp::ExchangeUnbind& m) {
-    if (auto denied = check_access(kWrite, "exchange", m.destination); !denied) return denied;
-    if (auto denied = check_access(kRead, "exchange", m.source); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Write, "exchange", m.destination); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "exchange", m.source); !denied) return denied;
     auto unbound =
         conn_.vhost()->unbind_exchange(m.destination, m.source, m.routing_key, m.arguments);
     if (!unbound) return unbound.error();

@@ -7,10 +7,11 @@
 
 namespace warren::conn {
 
-amqp::Result<> Channel::check_access(int access, std::string_view kind, std::string_view name) {
+amqp::Result<> Channel::check_access(auth::Access access, std::string_view kind,
+                                     std::string_view name) {
     auto& users = conn_.server().broker().users();
     const std::string& vhost = conn_.vhost()->name();
-    if (users.allowed(conn_.user_name(), vhost, static_cast<auth::Access>(access), name)) return {};
+    if (users.allowed(conn_.user_name(), vhost, access, name)) return {};
     return broker::errors::access_refused(kind, name, vhost, conn_.user_name());
 }
 

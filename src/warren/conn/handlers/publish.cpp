@@ -17,7 +17,6 @@ namespace warren::conn {
 
 namespace {
 
-constexpr int kWrite = static_cast<int>(auth::Access::Write);
 constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
 constexpr std::string_view kReplyToPrefix = "amq.rabbitmq.reply-to.";
 
@@ -163,7 +162,7 @@ amqp::Result<broker::Exchange*> Channel::check_publish_target(std::string_view e
     if (!write_allowed_ || write_allowed_exchange_ != exchange) {
         // Permissions name the default exchange "amq.default", as RabbitMQ does.
         std::string_view resource = exchange.empty() ? "amq.default" : exchange;
-        if (auto denied = check_access(kWrite, "exchange", resource); !denied) return denied.error();
+        if (auto denied = check_access(auth::Access::Write, "exchange", resource); !denied) return denied.error();
         write_allowed_exchange_.assign(exchange);
         write_allowed_ = true;
     }

@@ -9,9 +9,6 @@
 namespace warren::conn {
 
 namespace {
-constexpr int kConfigure = static_cast<int>(auth::Access::Configure);
-constexpr int kWrite = static_cast<int>(auth::Access::Write);
-constexpr int kRead = static_cast<int>(auth::Access::Read);
 constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
 }  // namespace
 
@@ -42,7 +39,7 @@ amqp::Result<> Channel::on_queue_declare(const amqp::QueueDeclare& m) {
         if (!found) return found.error();
         queue = *found;
     } else {
-        if (auto denied = check_access(kConfigure, "queue", name); !denied) return denied;
+        if (auto denied = check_access(auth::Access::Configure, "queue", name); !denied) return denied;
         broker::QueueSpec spec{name, m.durable, m.exclusive, m.auto_delete, m.arguments};
         auto declared = vh.declare_queue(spec, false, conn_.owner_id());
         if (!declared) return declared.error();
@@ -60,8 +57,8 @@ amqp::Result<> Channel::on_queue_bind(const amqp::QueueBind& m) {
     if (!name) return name.error();
     // An empty routing key with an empty queue name means "the last queue's name".
     std::string key = (m.queue.empty() && m.routing_key.empty()) ? *name : std::string(m.routing_key);
-    if (auto denied = check_access(kWrite, "queue", *name); !denied) return denied;
-    if (auto denied = check_access(kRead, "exchange", m.exchange); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Write, "queue", *name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "exchange", m.exchange); !denied) return denied;
     auto bound = conn_.vhost()->bind_queue(*name, m.exchange, key, m.arguments, conn_.owner_id());
     if (!bound) return bound.error();
     if (!m.no_wait) reply(amqp::QueueBindOk{});
@@ -71,8 +68,8 @@ amqp::Result<> Channel::on_queue_bind(const amqp::QueueBind& m) {
 amqp::Result<> Channel::on_queue_unbind(const amqp::QueueUnbind& m) {
     auto name = expand_queue_name(m.queue);
     if (!name) return name.error();
-    if (auto denied = check_access(kWrite, "queue", *name); !denied) return denied;
-    if (auto denied = check_access(kRead, "exchange", m.exchange); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Write, "queue", *name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "exchange", m.exchange); !denied) return denied;
     auto unbound =
         conn_.vhost()->unbind_queue(*name, m.exchange, m.routing_key, m.arguments, conn_.owner_id());
     if (!unbound) return unbound.error();
@@ -83,7 +80,7 @@ amqp::Result<> Channel::on_queue_unbind(const amqp::QueueUnbind& m) {
 amqp::Result<> Channel::on_queue_purge(const amqp::QueuePurge& m) {
     auto name = expand_queue_name(m.queue);
     if (!name) return name.error();
-    if (auto denied = check_access(kRead, "queue", *name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Read, "queue", *name); !denied) return denied;
     auto queue = conn_.vhost()->use_queue(*name, conn_.owner_id());
     if (!queue) return queue.error();
     size_t purged = (*queue)->purge();
@@ -94,7 +91,7 @@ amqp::Result<> Channel::on_queue_purge(const amqp::QueuePurge& m) {
 amqp::Result<> Channel::on_queue_delete(const amqp::QueueDelete& m) {
     auto name = expand_queue_name(m.queue);
     if (!name) return name.error();
-    if (auto denied = check_access(kConfigure, "queue", *name); !denied) return denied;
+    if (auto denied = check_access(auth::Access::Configure, "queue", *name); !denied) return denied;
     broker::Vhost& vh = *conn_.vhost();
     uint32_t count = 0;
     if (vh.find_queue(*name)) {
