@@ -2,6 +2,7 @@
 
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
+#include "warren/config/size.h"
 #include "warren/util/log.h"
 
 #include <unistd.h>
@@ -11,24 +12,13 @@
 
 namespace warren::conn {
 
-namespace {
-
-uint64_t resolve_size(const std::string& text, uint64_t total, const char* what) {
-    uint64_t out = 0;
-    if (!ResourceAlarms::parse_size(text, total, out))
-        throw std::runtime_error(std::string("invalid ") + what + " '" + text + "'");
-    return out;
-}
-
-}  // namespace
-
 Server::Server(net::EventLoop& loop, broker::Broker& broker)
     : loop_(loop), broker_(broker),
       listener_(loop, [this](int fd, const net::PeerAddress& peer) { accept(fd, peer); }),
       alarms_(broker.config().data_dir,
-              resolve_size(broker.config().memory_high_watermark,
-                           ResourceAlarms::total_memory_bytes(), "memory high watermark"),
-              resolve_size(broker.config().disk_free_limit, 0, "disk free limit")) {
+              config::resolve_size(broker.config().memory_high_watermark,
+                                   config::total_memory_bytes(), "memory high watermark"),
+              config::resolve_size(broker.config().disk_free_limit, 0, "disk free limit")) {
     alarms_.check();
     loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
     broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
