@@ -2,12 +2,15 @@
 
 #include "warren/auth/password.h"
 #include "warren/broker/definitions.h"
+#include "warren/config/size.h"
 #include "warren/store/atomic_file.h"
 #include "warren/util/log.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <stdexcept>
 
 namespace warren::broker {
@@ -17,14 +20,52 @@ spdlog::logger& log() { return util::logger("broker"); }
 
 }  // namespace
 
+namespace {
+
+uint64_t queue_memory_budget(const config::Config& config) {
+    uint64_t total = config::total_memory_bytes();
+    if (!config.queue_memory_budget.empty())
+        return config::resolve_size(config.queue_memory_budget, total, "queue memory budget");
+    return config::resolve_size(config.memory_high_watermark, total, "memory high watermark") / 2;
+}
+
+}  // namespace
+
 Broker::Broker(net::EventLoop& loop, const config::Config& config)
     : loop_(loop), config_(config),
-      log_(std::make_unique<store::MessageLog>(loop, config.data_dir + "/messages")) {}
+      log_(std::make_unique<store::MessageLog>(loop, config.data_dir + "/messages")),
+      pager_(std::make_unique<MessagePager>(
+          loop, config.data_dir + "/paging", log_.get(), queue_memory_budget(config),
+          config::resolve_size(config.queue_stored_resident, 0, "queue stored resident"))) {
+    loop_.every(std::chrono::milliseconds(250), [this] { relieve_memory(); });
+}
 
 Broker::~Broker() {
     log_->close();
     vhosts_.clear();
+    pager_.reset();
     log_.reset();
+}
+
+void Broker::relieve_memory() {
+    if (!pager_->over_budget()) return;
+    std::vector<Queue*> queues;
+    for (auto& [name, vh] : vhosts_)
+        for (auto& [qname, q] : vh->queues())
+            if (q->resident_bytes() > 0) queues.push_back(q.get());
+    std::sort(queues.begin(), queues.end(), [](const Queue* a, const Queue* b) {
+        return a->resident_bytes() > b->resident_bytes();
+    });
+    // Down to 90% so the next few publishes do not trip it again; each queue keeps a short
+    // head in memory for its consumers.
+    uint64_t target = pager_->budget() / 10 * 9;
+    uint64_t freed = 0;
+    for (Queue* q : queues) {
+        if (pager_->resident_bytes() <= target) break;
+        freed += q->page_out_tail(64);
+    }
+    if (freed) log().debug("paged out {} bytes of queued messages (budget {})", freed,
+                           pager_->budget());
 }
 
 Vhost* Broker::find_vhost(std::string_view name) {
@@ -37,7 +78,8 @@ Vhost& Broker::add_vhost(const std::string& name) {
     if (it != vhosts_.end()) return *it->second;
     users_.add_vhost(name);
     definitions_changed();
-    auto vh = std::make_unique<Vhost>(loop_, name, log_.get(), [this] { definitions_changed(); });
+    auto vh = std::make_unique<Vhost>(loop_, name, log_.get(), [this] { definitions_changed(); },
+                                      pager_.get());
     return *vhosts_.emplace(name, std::move(vh)).first->second;
 }
 
@@ -112,33 +154,35 @@ bool Broker::save_definitions() {
 void Broker::recover_messages() {
     auto started = std::chrono::steady_clock::now();
     size_t restored = 0;
-    auto report = log_->recover([&](store::RecoveredMessage&& m) {
-        bool persistent = true;
-        MessageRef message = MessageRef::make(std::move(m.exchange), std::move(m.routing_key),
-                                              std::move(m.data), m.properties_size, persistent);
-        std::vector<std::pair<Queue*, bool>> holders;
-        for (const std::string& key : m.queues) {
-            size_t sep = key.find('\0');
-            if (sep == std::string::npos) continue;
-            Vhost* vh = find_vhost(std::string_view(key).substr(0, sep));
-            Queue* q = vh ? vh->find_queue(std::string_view(key).substr(sep + 1)) : nullptr;
-            if (!q || !q->is_stored()) continue;
-            bool delivered =
-                std::find(m.delivered.begin(), m.delivered.end(), key) != m.delivered.end();
-            holders.emplace_back(q, delivered);
+    // Store key -> queue, looked up once per key rather than once per message (the keys
+    // point into the log's recovery index and last only during recover()).
+    std::unordered_map<std::string_view, Queue*> queues;
+    auto report = log_->recover([&](const store::RecoveredEntry& e) {
+        auto it = queues.find(e.queue);
+        if (it == queues.end()) {
+            Queue* q = nullptr;
+            size_t sep = e.queue.find('\0');
+            if (sep != std::string_view::npos) {
+                Vhost* vh = find_vhost(e.queue.substr(0, sep));
+                q = vh ? vh->find_queue(e.queue.substr(sep + 1)) : nullptr;
+                if (q && !q->is_stored()) q = nullptr;
+                if (q) q->wake();  // dispatches to consumers once the loop runs
+            }
+            it = queues.emplace(e.queue, q).first;
         }
-        if (holders.empty()) return;
-        message->set_stored(m.id, m.segment, static_cast<uint32_t>(holders.size()));
-        log_->retain(m.segment);
-        for (auto& [q, delivered] : holders) q->enqueue_recovered(message, delivered);
+        if (!it->second) return;
+        log_->retain(e.location.segment);
+        it->second->enqueue_recovered(e.id, e.location, e.delivered);
         ++restored;
     });
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - started)
                   .count();
     for (const auto& problem : report.problems) log().warn("recovery: {}", problem);
-    log().info("recovered {} message(s) from {} segment(s), {} record(s) in {} ms", restored,
-               report.segments, report.records, ms);
+    log().info("recovered {} queued message(s) ({} distinct) from {} segment(s), {} record(s), "
+               "{} MB in {} ms",
+               restored, report.messages, report.segments, report.records,
+               report.bytes / 1000000, ms);
 }
 
 }  // namespace warren::broker

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "warren/auth/user_db.h"
+#include "warren/broker/message_pager.h"
 #include "warren/broker/vhost.h"
 #include "warren/config/config.h"
 #include "warren/net/event_loop.h"
@@ -25,6 +26,7 @@ public:
     const config::Config& config() const { return config_; }
     auth::UserDb& users() { return users_; }
     store::MessageLog& message_log() { return *log_; }
+    MessagePager& pager() { return *pager_; }
 
     Vhost* find_vhost(std::string_view name);
     Vhost& add_vhost(const std::string& name);
@@ -45,6 +47,8 @@ public:
 private:
     void add_defaults();
     void recover_messages();
+    /// Over the memory budget: the queues holding most in memory page their tails out.
+    void relieve_memory();
     void run_turn_task() override { save_definitions(); }
     std::string definitions_path() const;
 
@@ -52,6 +56,7 @@ private:
     const config::Config& config_;
     auth::UserDb users_;
     std::unique_ptr<store::MessageLog> log_;
+    std::unique_ptr<MessagePager> pager_;
     std::map<std::string, std::unique_ptr<Vhost>, std::less<>> vhosts_;
     bool loading_ = false;
 };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "warren/store/location.h"
 #include "warren/util/ref.h"
 #include "warren/util/shared_bytes.h"
 
@@ -39,17 +40,14 @@ public:
         extra_routing_keys_ = std::move(keys);
     }
 
-    /// Where the message log holds this message: its id and segment, and how many durable
-    /// queues still hold it (the segment is released when none does).
+    /// Where the message log holds this message (id 0: not in the log). Each durable queue
+    /// holding it holds its segment once.
     uint64_t store_id() const { return store_id_; }
-    uint32_t store_segment() const { return store_segment_; }
-    void set_stored(uint64_t id, uint32_t segment, uint32_t queues) {
+    const store::Location& store_location() const { return store_location_; }
+    void set_stored(uint64_t id, store::Location location) {
         store_id_ = id;
-        store_segment_ = segment;
-        store_refs_ = queues;
+        store_location_ = location;
     }
-    /// One durable queue let go; true when it was the last.
-    bool release_store_ref() { return store_refs_ > 0 && --store_refs_ == 0; }
 
 private:
     std::string exchange_;
@@ -58,8 +56,7 @@ private:
     util::SharedBytes data_;
     int64_t ttl_ms_;
     uint64_t store_id_ = 0;
-    uint32_t store_segment_ = 0;
-    uint32_t store_refs_ = 0;
+    store::Location store_location_;
     uint32_t properties_size_;
     bool persistent_;
 };
@@ -72,6 +69,16 @@ struct QueuedMessage {
     uint64_t seq = 0;  // position in the queue's publish order; requeues go back here
     int64_t expires_ms = 0;  // loop clock deadline, 0 for never
     bool redelivered = false;
+};
+
+/// A message of a queue's paged-out tail: its body is only on disk, in the message log
+/// (persistent messages of durable queues) or in the page file (everything else).
+/// 32 bytes, so a queue of ten million waiting messages costs 320 MB, not their bodies.
+struct PagedMessage {
+    uint64_t store_id = 0;  // message log id, 0 when the body is in the page file
+    store::Location location;
+    uint8_t redelivered = 0;
+    int64_t expires_ms = 0;
 };
 
 }  // namespace warren::broker

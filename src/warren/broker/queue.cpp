@@ -1,12 +1,22 @@
 #include "warren/broker/queue.h"
 
+#include "warren/broker/message_pager.h"
+
 #include <algorithm>
 
 namespace warren::broker {
+namespace {
+
+// One refill reads about this much of the paged tail back into memory.
+constexpr size_t kRefillCount = 1024;
+constexpr uint64_t kRefillBytes = 4 << 20;
+
+}  // namespace
 
 Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner,
-             store::MessageLog* log)
-    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner), log_(log) {
+             store::MessageLog* log, MessagePager* pager)
+    : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner), log_(log),
+      pager_(pager) {
     if (log_) store_key_ = vhost_ + '\0' + spec_.name;
     int64_t ttl = 0;
     if (const auto* v = spec_.arguments.find("x-message-ttl"); v && v->as_int(ttl) && ttl >= 0)
@@ -19,7 +29,36 @@ int64_t Queue::now_ms() const {
         .count();
 }
 
-Queue::~Queue() = default;
+Queue::~Queue() {
+    if (pager_) pager_->remove_resident(resident_bytes_);
+}
+
+void Queue::push_ready(QueuedMessage m) {
+    uint64_t size = m.message->data().size();
+    resident_bytes_ += size;
+    if (pager_) pager_->add_resident(size);
+    ready_.push_back(std::move(m));
+}
+
+QueuedMessage Queue::pop_ready() {
+    QueuedMessage m = std::move(ready_.front());
+    ready_.pop_front();
+    uint64_t size = m.message->data().size();
+    resident_bytes_ -= std::min(resident_bytes_, size);
+    if (pager_) pager_->remove_resident(size);
+    return m;
+}
+
+bool Queue::pages_next(bool stored_here) const {
+    return pager_ && (!paged_.empty() || pager_->should_page(resident_bytes_, stored_here));
+}
+
+bool Queue::refill() {
+    if (!ready_.empty()) return true;
+    if (paged_.empty() || !pager_) return false;
+    resident_bytes_ += pager_->page_in(paged_, kRefillCount, kRefillBytes, ready_, next_seq_);
+    return !ready_.empty();
+}
 
 void Queue::enqueue(MessageRef message) {
     if (deleted_) return;
@@ -28,18 +67,49 @@ void Queue::enqueue(MessageRef message) {
     // A deadline of exactly now still allows immediate delivery (TTL 0 reaches a ready
     // consumer, RabbitMQ semantics); +1 keeps 0 meaning "never".
     int64_t expires = ttl >= 0 ? now_ms() + ttl + 1 : 0;
-    ready_.push_back(QueuedMessage{std::move(message), next_seq_++, expires, false});
+    QueuedMessage m{std::move(message), next_seq_++, expires, false};
+    bool stored_here = in_log(*m.message);
+    if (pages_next(stored_here)) {
+        paged_.push_back(pager_->page_out(m, stored_here));
+    } else {
+        push_ready(std::move(m));
+    }
     if (!consumers_.empty() || expires) wake();
 }
 
-void Queue::enqueue_recovered(MessageRef message, bool redelivered) {
-    ready_.push_back(QueuedMessage{std::move(message), next_seq_++, 0, redelivered});
+void Queue::enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered) {
+    paged_.push_back(PagedMessage{store_id, location, static_cast<uint8_t>(redelivered), 0});
 }
 
 void Queue::forget(const QueuedMessage& m) {
-    if (!log_ || m.message->store_id() == 0) return;
+    if (!in_log(*m.message)) return;
     if (!deleted_) log_->append_remove(store_key_, m.message->store_id());
-    if (m.message->release_store_ref()) log_->release(m.message->store_segment());
+    log_->release(m.message->store_location().segment);
+}
+
+void Queue::forget(const PagedMessage& m) {
+    if (m.store_id == 0) {
+        if (pager_) pager_->discard(m);
+        return;
+    }
+    if (!log_) return;
+    if (!deleted_) log_->append_remove(store_key_, m.store_id);
+    log_->release(m.location.segment);
+}
+
+uint64_t Queue::page_out_tail(size_t keep) {
+    if (!pager_ || ready_.size() <= keep) return 0;
+    uint64_t freed = 0;
+    while (ready_.size() > keep) {
+        QueuedMessage& m = ready_.back();
+        uint64_t size = m.message->data().size();
+        paged_.push_front(pager_->page_out(m, in_log(*m.message)));
+        ready_.pop_back();
+        freed += size;
+    }
+    resident_bytes_ -= std::min(resident_bytes_, freed);
+    pager_->remove_resident(freed);
+    return freed;
 }
 
 void Queue::note_delivered(const QueuedMessage& m) {
@@ -54,9 +124,8 @@ void Queue::remove_delivered(QueuedMessage&& m) {
 
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
     drop_expired(false);
-    if (ready_.empty()) return std::nullopt;
-    QueuedMessage m = std::move(ready_.front());
-    ready_.pop_front();
+    if (!refill()) return std::nullopt;
+    QueuedMessage m = pop_ready();
     if (no_ack) {
         forget(m);
     } else {
@@ -81,8 +150,16 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
     if (messages.empty()) return;
     std::sort(messages.begin(), messages.end(),
               [](const QueuedMessage& a, const QueuedMessage& b) { return a.seq < b.seq; });
-    for (auto& m : messages) m.redelivered = true;
-    // Usual case: everything requeued is older than everything ready.
+    uint64_t bytes = 0;
+    for (auto& m : messages) {
+        m.redelivered = true;
+        bytes += m.message->data().size();
+    }
+    resident_bytes_ += bytes;
+    if (pager_) pager_->add_resident(bytes);
+    // Requeued messages are older than the paged tail (it is read back in order behind
+    // everything in memory), so they always go back into the head. Usual case: they are
+    // older than everything ready too.
     if (ready_.empty() || messages.back().seq < ready_.front().seq) {
         for (auto it = messages.rbegin(); it != messages.rend(); ++it)
             ready_.push_front(std::move(*it));
@@ -98,9 +175,13 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
 }
 
 size_t Queue::purge() {
-    size_t n = ready_.size();
+    size_t n = ready_count();
     for (const auto& m : ready_) forget(m);
+    for (const auto& m : paged_) forget(m);
     ready_.clear();
+    paged_.clear();
+    if (pager_) pager_->remove_resident(resident_bytes_);
+    resident_bytes_ = 0;
     return n;
 }
 
@@ -135,22 +216,37 @@ void Queue::run_turn_task() {
 }
 
 void Queue::drop_expired(bool inclusive) {
-    if (ready_.empty()) return;
+    if (ready_.empty() && paged_.empty()) return;
     int64_t now = now_ms() + (inclusive ? 1 : 0);
-    while (!ready_.empty() && ready_.front().expires_ms != 0 && ready_.front().expires_ms <= now) {
-        forget(ready_.front());
-        ready_.pop_front();
+    auto expired = [now](int64_t at) { return at != 0 && at <= now; };
+    while (!ready_.empty() && expired(ready_.front().expires_ms)) forget(pop_ready());
+    // Expired messages of the paged tail go without being read back.
+    while (ready_.empty() && !paged_.empty() && expired(paged_.front().expires_ms)) {
+        forget(paged_.front());
+        paged_.pop_front();
     }
 }
 
 void Queue::arm_expiry() {
-    if (ready_.empty() || ready_.front().expires_ms == 0 || deleted_) return;
-    loop_.schedule_at(*this, net::EventLoop::Clock::time_point(
-                                 std::chrono::milliseconds(ready_.front().expires_ms)));
+    if (deleted_) return;
+    int64_t at = !ready_.empty() ? ready_.front().expires_ms
+                 : !paged_.empty() ? paged_.front().expires_ms
+                                   : 0;
+    if (at == 0) return;
+    loop_.schedule_at(*this, net::EventLoop::Clock::time_point(std::chrono::milliseconds(at)));
 }
 
 void Queue::dispatch() {
-    while (!ready_.empty() && !consumers_.empty()) {
+    int64_t now = 0;
+    while (!consumers_.empty() && refill()) {
+        if (int64_t at = ready_.front().expires_ms; at != 0) {
+            // Bodies read back from the paged tail may have expired while on disk.
+            if (now == 0) now = now_ms();
+            if (at <= now) {
+                forget(pop_ready());
+                continue;
+            }
+        }
         // The first consumer able to take it, in priority order; within a priority the one
         // served goes to the back of its group, which makes plain round-robin.
         auto it = std::find_if(consumers_.begin(), consumers_.end(),
@@ -161,8 +257,7 @@ void Queue::dispatch() {
             return c->priority() != chosen->priority();
         });
         std::rotate(it, it + 1, group_end);
-        QueuedMessage m = std::move(ready_.front());
-        ready_.pop_front();
+        QueuedMessage m = pop_ready();
         if (chosen->is_no_ack()) {
             forget(m);
         } else {
@@ -179,8 +274,7 @@ void Queue::mark_deleted() {
     deleted_ = true;  // from here on forget() releases log space without writing records
     loop_.cancel(*this);
     loop_.cancel_timer(*this);
-    for (const auto& m : ready_) forget(m);
-    ready_.clear();
+    purge();
     auto consumers = std::move(consumers_);
     consumers_.clear();
     for (Consumer* c : consumers) c->on_queue_deleted(*this);

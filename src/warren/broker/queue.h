@@ -15,6 +15,7 @@
 namespace warren::broker {
 
 class Exchange;
+class MessagePager;
 
 /// A binding that points at this queue, remembered so deleting the queue can remove it
 /// from its exchanges.
@@ -27,12 +28,16 @@ struct InboundBinding {
 /// A FIFO of messages with round-robin dispatch to its consumers.
 /// Owned by its vhost, on the loop thread. Dispatch runs at the end of a loop turn, so a
 /// burst of publishes or acks read in one turn leads to one dispatch pass.
+///
+/// The FIFO has two parts: `ready_`, messages in memory, then `paged_`, a tail whose
+/// bodies are only on disk (see MessagePager). Once a tail exists new messages join it,
+/// so order holds; the head is refilled from it in batches as consumers drain it.
 class Queue : public util::RefCounted, private net::TurnTask {
 public:
     /// `log` is the message log for a durable queue (null otherwise): persistent messages
     /// leaving this queue are recorded there.
     Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner,
-          store::MessageLog* log);
+          store::MessageLog* log, MessagePager* pager = nullptr);
     ~Queue() override;
 
     const std::string& name() const { return spec_.name; }
@@ -44,7 +49,11 @@ public:
     OwnerId owner() const { return owner_; }
     bool is_deleted() const { return deleted_; }
 
-    size_t ready_count() const { return ready_.size(); }
+    size_t ready_count() const { return ready_.size() + paged_.size(); }
+    /// Ready messages whose bodies are on disk only.
+    size_t paged_count() const { return paged_.size(); }
+    /// Bytes of message data this queue's ready messages hold in memory.
+    uint64_t resident_bytes() const { return resident_bytes_; }
     size_t unacked_count() const { return unacked_; }
     size_t consumer_count() const { return consumers_.size(); }
     bool has_consumers() const { return !consumers_.empty(); }
@@ -53,8 +62,8 @@ public:
     bool had_consumers() const { return had_consumers_; }
 
     void enqueue(MessageRef message);
-    /// A message found in the log at start-up.
-    void enqueue_recovered(MessageRef message, bool redelivered);
+    /// A message found in the log at start-up; its body stays on disk until needed.
+    void enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered);
     /// Whether a persistent message here goes to the message log.
     bool is_stored() const { return log_ != nullptr; }
     /// This queue's name in the message log.
@@ -70,6 +79,9 @@ public:
     /// flagged redelivered).
     void note_delivered(const QueuedMessage& message);
     size_t purge();
+    /// Memory pressure: moves ready messages past the first `keep` to the paged tail.
+    /// Returns the bytes of message data that left memory.
+    uint64_t page_out_tail(size_t keep);
 
     void add_consumer(Consumer* consumer);
     /// Returns true if the consumer was registered here.
@@ -92,17 +104,28 @@ private:
     int64_t now_ms() const;
     /// A message leaves this queue for good.
     void forget(const QueuedMessage& m);
+    void forget(const PagedMessage& m);
+    void push_ready(QueuedMessage m);
+    QueuedMessage pop_ready();
+    /// Whether a message the log holds for this queue (`in_log`) goes to the paged tail.
+    bool pages_next(bool in_log) const;
+    /// Reads a batch of the paged tail into memory when the head ran dry; false if none.
+    bool refill();
+    bool in_log(const Message& m) const { return log_ && m.store_id() != 0; }
 
     net::EventLoop& loop_;
     std::string vhost_;
     QueueSpec spec_;
     OwnerId owner_;
     std::deque<QueuedMessage> ready_;
+    std::deque<PagedMessage> paged_;
+    uint64_t resident_bytes_ = 0;
     std::vector<Consumer*> consumers_;  // by priority, highest first; rotated as served
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
     int64_t message_ttl_ms_ = -1;  // x-message-ttl, -1 when unset
     store::MessageLog* log_;
+    MessagePager* pager_;
     std::string store_key_;
     bool exclusive_consumer_ = false;
     bool had_consumers_ = false;

@@ -69,14 +69,15 @@ std::string describe_arg(const amqp::FieldValue* v, bool with_type) {
 }  // namespace
 
 Vhost::Vhost(net::EventLoop& loop, std::string name, store::MessageLog* log,
-             std::function<void()> on_change)
-    : loop_(loop), name_(std::move(name)), log_(log), on_change_(std::move(on_change)) {
+             std::function<void()> on_change, MessagePager* pager)
+    : loop_(loop), name_(std::move(name)), log_(log), pager_(pager),
+      on_change_(std::move(on_change)) {
     add_builtin_exchanges();
 }
 
 void Vhost::restore_queue(const QueueSpec& spec) {
     if (find_queue(spec.name)) return;
-    queues_.emplace(spec.name, QueueRef::make(loop_, name_, spec, OwnerId::None, log_));
+    queues_.emplace(spec.name, QueueRef::make(loop_, name_, spec, OwnerId::None, log_, pager_));
 }
 
 void Vhost::restore_exchange(const ExchangeSpec& spec) {
@@ -226,7 +227,7 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
     // Exclusive queues never survive their connection, so never reach the log.
     bool stored = spec.durable && !spec.exclusive;
     QueueRef q = QueueRef::make(loop_, name_, spec, spec.exclusive ? owner : OwnerId::None,
-                                stored ? log_ : nullptr);
+                                stored ? log_ : nullptr, pager_);
     queues_.emplace(spec.name, q);
     if (stored) changed();
     // Every queue is bound to the default exchange under its own name (AMQP 0-9-1 §3.1.3.1);

@@ -19,10 +19,11 @@ namespace warren::broker {
 /// connection layer, admin commands and definitions import all come through here.
 class Vhost {
 public:
-    /// `log` receives the persistent messages of durable queues; `on_change` is called
-    /// whenever durable definitions (exchanges, queues, bindings) change.
+    /// `log` receives the persistent messages of durable queues; `pager` (may be null)
+    /// keeps queued bodies within the memory budget; `on_change` is called whenever
+    /// durable definitions (exchanges, queues, bindings) change.
     Vhost(net::EventLoop& loop, std::string name, store::MessageLog* log,
-          std::function<void()> on_change);
+          std::function<void()> on_change, MessagePager* pager = nullptr);
     ~Vhost();
 
     const std::string& name() const { return name_; }
@@ -83,6 +84,7 @@ private:
     net::EventLoop& loop_;
     std::string name_;
     store::MessageLog* log_;
+    MessagePager* pager_;
     std::function<void()> on_change_;
     std::unordered_map<std::string, ExchangeRef> exchanges_;
     std::unordered_map<std::string, QueueRef> queues_;

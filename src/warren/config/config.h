@@ -23,6 +23,12 @@ struct Config {
     std::string load_definitions;
     std::string memory_high_watermark = "0.4";  // fraction of RAM, or an absolute size
     std::string disk_free_limit = "50MB";
+    // Message bodies queues may hold in memory before paging to disk: a size, a fraction
+    // of RAM, or empty for half the memory high watermark.
+    std::string queue_memory_budget;
+    // Per queue, bodies the message log already holds kept in memory (the rest are read
+    // back on demand).
+    std::string queue_stored_resident = "8MiB";
     bool detached = false;
     std::string pid_file;
 };

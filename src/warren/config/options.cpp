@@ -43,6 +43,11 @@ const Option kOptions[] = {
      "Block publishers above this RSS: a fraction of RAM (0.4) or a size (2GB)"},
     {"disk_free_limit.absolute", "--disk-free-limit", &Config::disk_free_limit,
      "Block publishers below this much free disk (default 50MB)"},
+    {"queue_memory_budget", "--queue-memory-budget", &Config::queue_memory_budget,
+     "Message bodies kept in memory across queues before paging to disk (default: half the "
+     "memory high watermark)"},
+    {"queue_stored_resident", "--queue-stored-resident", &Config::queue_stored_resident,
+     "Per queue, bodies already in the message log kept in memory (default 8MiB)"},
     {"", "--detached", &Config::detached, "Run in the background (as rabbitmq-server -detached)"},
     {"", "--pid-file", &Config::pid_file, "Write the process id here"},
 };

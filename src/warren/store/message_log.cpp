@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <stdexcept>
 
@@ -44,6 +45,128 @@ void put_key(amqp::Writer& w, std::string_view key) {
 
 std::string_view get_key(amqp::Reader& r) { return r.bytes(r.u16()); }
 
+/// Recovery's picture of the log: one small entry per message (no bodies), in id order,
+/// which is append order, so a remove finds its message by binary search.
+class RecoveryIndex {
+public:
+    void publish(uint64_t id, Location loc, const std::vector<std::string_view>& queues) {
+        Rec rec{id, loc, 0, kLive};
+        if (queues.size() == 1) {
+            rec.queue = key(queues[0]);
+        } else {
+            rec.flags |= kMulti;
+            rec.queue = static_cast<uint32_t>(multi_.size());
+            auto& holders = multi_.emplace_back();
+            for (std::string_view q : queues) holders.push_back({key(q), false});
+        }
+        if (!recs_.empty() && recs_.back().id >= id) {
+            // Never written so by this log; kept correct rather than fast.
+            auto at = std::lower_bound(recs_.begin(), recs_.end(), id,
+                                       [](const Rec& r, uint64_t v) { return r.id < v; });
+            if (at != recs_.end() && at->id == id) {
+                *at = rec;
+            } else {
+                recs_.insert(at, rec);
+            }
+            return;
+        }
+        recs_.push_back(rec);
+    }
+
+    /// A remove (delivered = false) or delivered record for `queue`.
+    void mark(std::string_view queue, uint64_t id, bool delivered) {
+        auto k = key_index_.find(queue);
+        if (k == key_index_.end()) return;
+        Rec* rec = find(id);
+        if (!rec || !(rec->flags & kLive)) return;
+        if (!(rec->flags & kMulti)) {
+            if (rec->queue != k->second) return;
+            rec->flags = static_cast<uint8_t>(delivered ? rec->flags | kDelivered
+                                                        : rec->flags & ~kLive);
+            return;
+        }
+        auto& holders = multi_[rec->queue];
+        for (size_t i = 0; i < holders.size(); ++i) {
+            if (holders[i].key != k->second) continue;
+            if (delivered) {
+                holders[i].delivered = true;
+            } else {
+                holders.erase(holders.begin() + static_cast<ptrdiff_t>(i));
+                if (holders.empty()) rec->flags &= static_cast<uint8_t>(~kLive);
+            }
+            return;
+        }
+    }
+
+    void drop_queue(std::string_view queue) {
+        auto k = key_index_.find(queue);
+        if (k == key_index_.end()) return;
+        for (Rec& rec : recs_) {
+            if (!(rec.flags & kLive)) continue;
+            if (!(rec.flags & kMulti)) {
+                if (rec.queue == k->second) rec.flags &= static_cast<uint8_t>(~kLive);
+                continue;
+            }
+            auto& holders = multi_[rec.queue];
+            std::erase_if(holders, [&](const Holder& h) { return h.key == k->second; });
+            if (holders.empty()) rec.flags &= static_cast<uint8_t>(~kLive);
+        }
+    }
+
+    /// Calls `found` for every queue's copy of every live message, in publish order.
+    size_t emit(const std::function<void(const RecoveredEntry&)>& found) const {
+        size_t live = 0;
+        for (const Rec& rec : recs_) {
+            if (!(rec.flags & kLive)) continue;
+            ++live;
+            if (!(rec.flags & kMulti)) {
+                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kDelivered) != 0});
+                continue;
+            }
+            for (const Holder& h : multi_[rec.queue])
+                found({rec.id, rec.loc, keys_[h.key], h.delivered});
+        }
+        return live;
+    }
+
+private:
+    enum : uint8_t { kLive = 1, kDelivered = 2, kMulti = 4 };
+    struct Rec {
+        uint64_t id;
+        Location loc;
+        uint32_t queue;  // key index, or index into multi_ with kMulti
+        uint8_t flags;
+    };
+    struct Holder {
+        uint32_t key;
+        bool delivered;
+    };
+    struct KeyHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+
+    uint32_t key(std::string_view q) {
+        auto it = key_index_.find(q);
+        if (it != key_index_.end()) return it->second;
+        auto index = static_cast<uint32_t>(keys_.size());
+        keys_.emplace_back(q);
+        key_index_.emplace(std::string(q), index);
+        return index;
+    }
+
+    Rec* find(uint64_t id) {
+        auto at = std::lower_bound(recs_.begin(), recs_.end(), id,
+                                   [](const Rec& r, uint64_t v) { return r.id < v; });
+        return at != recs_.end() && at->id == id ? &*at : nullptr;
+    }
+
+    std::vector<Rec> recs_;
+    std::vector<std::vector<Holder>> multi_;
+    std::deque<std::string> keys_;  // stable addresses for the emitted views
+    std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> key_index_;
+};
+
 }  // namespace
 
 MessageLog::MessageLog(net::EventLoop& loop, std::string dir) : loop_(loop), dir_(std::move(dir)) {
@@ -67,6 +190,7 @@ MessageLog::~MessageLog() {
         ::fdatasync(fd_);
         ::close(fd_);
     }
+    for (auto& [segment, fd] : read_fds_) ::close(fd);
     loop_.remove(event_fd_);
     ::close(event_fd_);
 }
@@ -99,7 +223,7 @@ void MessageLog::open_segment(uint32_t number, bool truncate) {
     sync_fd_ = fd_;
 }
 
-RecoveryReport MessageLog::recover(const std::function<void(RecoveredMessage&&)>& found) {
+RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry&)>& found) {
     RecoveryReport report;
     std::vector<uint32_t> numbers;
     for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
@@ -108,7 +232,8 @@ RecoveryReport MessageLog::recover(const std::function<void(RecoveredMessage&&)>
             numbers.push_back(static_cast<uint32_t>(std::stoul(name.substr(0, 10))));
     }
     std::sort(numbers.begin(), numbers.end());
-    std::map<uint64_t, RecoveredMessage> messages;
+    RecoveryIndex index;
+    std::vector<std::string_view> queues;
     for (size_t si = 0; si < numbers.size(); ++si) {
         uint32_t number = numbers[si];
         std::string path = segment_path(number);
@@ -138,6 +263,7 @@ RecoveryReport MessageLog::recover(const std::function<void(RecoveredMessage&&)>
             }
         } unmap{mapped, mapped_size};
         ++report.segments;
+        report.bytes += mapped_size;
         live_.try_emplace(number, 0);
         size_t off = 0;
         while (off < bytes.size()) {
@@ -167,43 +293,26 @@ RecoveryReport MessageLog::recover(const std::function<void(RecoveredMessage&&)>
             ++report.records;
             uint8_t type = r.u8();
             if (type == kPublish) {
-                RecoveredMessage m;
-                m.id = r.u64();
-                m.segment = number;
+                uint64_t id = r.u64();
                 uint16_t nq = r.u16();
-                for (uint16_t i = 0; i < nq && r.ok(); ++i) m.queues.emplace_back(get_key(r));
-                m.exchange = std::string(r.shortstr());
-                m.routing_key = std::string(r.shortstr());
-                m.properties_size = r.u32();
-                std::string_view data = r.longstr();
-                if (r.ok()) {
-                    m.data = util::SharedBytes::copy_of(data);
-                    next_id_ = std::max(next_id_, m.id + 1);
-                    messages[m.id] = std::move(m);
+                queues.clear();
+                for (uint16_t i = 0; i < nq && r.ok(); ++i) queues.push_back(get_key(r));
+                if (r.ok() && nq > 0) {
+                    index.publish(id,
+                                  Location{number, static_cast<uint32_t>(off),
+                                           static_cast<uint32_t>(kRecordHeader + len)},
+                                  queues);
+                    next_id_ = std::max(next_id_, id + 1);
                 }
             } else if (type == kRemove || type == kDelivered) {
-                std::string key(get_key(r));
+                std::string_view key = get_key(r);
                 uint32_t count = r.u32();
                 for (uint32_t i = 0; i < count && r.ok(); ++i) {
-                    auto it = messages.find(r.u64());
-                    if (it == messages.end()) continue;
-                    auto& qs = type == kRemove ? it->second.queues : it->second.delivered;
-                    if (type == kRemove) {
-                        qs.erase(std::remove(qs.begin(), qs.end(), key), qs.end());
-                        auto& d = it->second.delivered;
-                        d.erase(std::remove(d.begin(), d.end(), key), d.end());
-                        if (it->second.queues.empty()) messages.erase(it);
-                    } else if (std::find(qs.begin(), qs.end(), key) == qs.end()) {
-                        qs.push_back(key);
-                    }
+                    uint64_t id = r.u64();
+                    if (r.ok()) index.mark(key, id, type == kDelivered);
                 }
             } else if (type == kDropQueue) {
-                std::string key(get_key(r));
-                for (auto it = messages.begin(); it != messages.end();) {
-                    auto& qs = it->second.queues;
-                    qs.erase(std::remove(qs.begin(), qs.end(), key), qs.end());
-                    it = qs.empty() ? messages.erase(it) : std::next(it);
-                }
+                index.drop_queue(get_key(r));
             } else {
                 report.problems.push_back(path + ": unknown record type " +
                                           std::to_string(type) + " at offset " +
@@ -212,13 +321,63 @@ RecoveryReport MessageLog::recover(const std::function<void(RecoveredMessage&&)>
             off += kRecordHeader + len;
         }
     }
-    report.messages = messages.size();
-    for (auto& [id, m] : messages) found(std::move(m));
+    report.messages = index.emit(found);
     // Append to a fresh segment: old ones stay until their messages are gone.
     uint32_t next = numbers.empty() ? 1 : numbers.back() + 1;
     open_segment(next, true);
     collect_garbage();
     return report;
+}
+
+bool MessageLog::decode_publish(std::string_view record, PublishRecord& out) {
+    if (record.size() < kRecordHeader + 1) return false;
+    const auto* p = reinterpret_cast<const uint8_t*>(record.data());
+    uint32_t len = get_u32(p);
+    if (len != record.size() - kRecordHeader ||
+        util::crc32c(p + kRecordHeader, len) != get_u32(p + 4))
+        return false;
+    amqp::Reader r(p + kRecordHeader, len);
+    if (r.u8() != kPublish) return false;
+    out.id = r.u64();
+    uint16_t nq = r.u16();
+    for (uint16_t i = 0; i < nq && r.ok(); ++i) get_key(r);
+    out.exchange = r.shortstr();
+    out.routing_key = r.shortstr();
+    out.properties_size = r.u32();
+    out.data = r.longstr();
+    return r.ok() && out.properties_size <= out.data.size();
+}
+
+int MessageLog::read_fd(uint32_t segment) {
+    auto it = read_fds_.find(segment);
+    if (it != read_fds_.end()) return it->second;
+    int fd = ::open(segment_path(segment).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) read_fds_.emplace(segment, fd);
+    return fd;
+}
+
+bool MessageLog::read(uint32_t segment, uint32_t offset, uint32_t length, char* out) {
+    // A record appended this turn may still be in pending_: write it out first (the page
+    // cache serves the read; durability is not needed for that).
+    if (segment == segment_ && uint64_t{offset} + length > segment_bytes_) write_out();
+    if (segment == segment_ && uint64_t{offset} + length > segment_bytes_) return false;
+    int fd = read_fd(segment);
+    if (fd < 0) {
+        log().error("{}: cannot open for reading: {}", segment_path(segment), std::strerror(errno));
+        return false;
+    }
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            log().error("{}: read of {} bytes at {} failed: {}", segment_path(segment), length,
+                        offset, n == 0 ? "end of file" : std::strerror(errno));
+            return false;
+        }
+        done += static_cast<size_t>(n);
+    }
+    return true;
 }
 
 void MessageLog::close() {
@@ -244,10 +403,16 @@ void MessageLog::end_record() {
     loop_.schedule(*this, 0);
 }
 
-uint32_t MessageLog::append_publish(uint64_t id, const std::vector<std::string_view>& queues,
+Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_view>& queues,
                                     std::string_view exchange, std::string_view routing_key,
                                     std::string_view data, uint32_t properties_size) {
-    if (closed_) return segment_;
+    if (closed_) return Location{segment_, 0, 0};
+    // Segments roll here, before a record, so the location returned is where it lands.
+    if (segment_bytes_ + pending_.size() >= kSegmentSize) {
+        write_out();
+        roll_segment();
+    }
+    auto offset = static_cast<uint32_t>(segment_bytes_ + pending_.size());
     begin_record(kPublish);
     amqp::Writer w(pending_);
     w.u64(id);
@@ -258,8 +423,9 @@ uint32_t MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
     w.u32(properties_size);
     w.longstr(data);
     end_record();
-    ++live_[segment_];
-    return segment_;
+    live_[segment_] += queues.size();
+    return Location{segment_, offset,
+                    static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
 }
 
 void MessageLog::append_remove(std::string_view queue, uint64_t id) {
@@ -321,7 +487,6 @@ void MessageLog::run_turn_task() {
 void MessageLog::write_out() {
     flush_removes();
     if (pending_.empty() || fd_ < 0) return;
-    if (segment_bytes_ >= kSegmentSize) roll_segment();
     size_t done = 0;
     while (done < pending_.size()) {
         ssize_t n = ::write(fd_, pending_.data() + done, pending_.size() - done);
@@ -370,6 +535,10 @@ void MessageLog::collect_garbage() {
             return;
         }
         log().debug("deleted fully acknowledged segment {}", path);
+        if (auto fd = read_fds_.find(oldest->first); fd != read_fds_.end()) {
+            ::close(fd->second);
+            read_fds_.erase(fd);
+        }
         live_.erase(oldest);
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "warren/net/event_loop.h"
+#include "warren/store/location.h"
 #include "warren/util/byte_buffer.h"
 #include "warren/util/shared_bytes.h"
 
@@ -19,16 +20,22 @@
 
 namespace warren::store {
 
-/// A message found in the log at start-up, with the durable queues still holding it.
-struct RecoveredMessage {
+/// One durable queue's copy of a message found in the log at start-up, in publish order.
+/// The body stays on disk; `location` reads it back.
+struct RecoveredEntry {
     uint64_t id = 0;
-    uint32_t segment = 0;
-    std::string exchange;
-    std::string routing_key;
+    Location location;
+    std::string_view queue;  // the queue's store key
+    bool delivered = false;  // delivered from this queue and not acked before the stop
+};
+
+/// A publish record read back from a segment; the views point into the read buffer.
+struct PublishRecord {
+    uint64_t id = 0;
+    std::string_view exchange;
+    std::string_view routing_key;
     uint32_t properties_size = 0;
-    util::SharedBytes data;  // encoded properties, then the body
-    std::vector<std::string> queues;
-    std::vector<std::string> delivered;  // queues that had delivered it, unacked
+    std::string_view data;  // encoded properties, then the body
 };
 
 /// What recovery found and skipped, for the start-up log.
@@ -36,6 +43,7 @@ struct RecoveryReport {
     size_t segments = 0;
     size_t records = 0;
     size_t messages = 0;
+    uint64_t bytes = 0;
     uint64_t truncated_bytes = 0;
     std::vector<std::string> problems;
 };
@@ -49,7 +57,11 @@ struct RecoveryReport {
 /// publisher confirm waits until durable_position() covers its record.
 ///
 /// Space: a segment is deleted once it is the oldest and none of its messages is still in
-/// a queue.
+/// a queue. Segments are counted in queue references: a message in three durable queues
+/// holds its segment three times, and each queue lets go once.
+///
+/// Reading back: a queue whose bodies were paged out reads the publish records again with
+/// read(); records still in this turn's buffer are written out first.
 class MessageLog : private net::TurnTask, private net::IoHandler {
 public:
     static constexpr uint64_t kSegmentSize = 64ull * 1024 * 1024;
@@ -57,13 +69,14 @@ public:
     MessageLog(net::EventLoop& loop, std::string dir);
     ~MessageLog() override;
 
-    /// Scans every segment, truncating a torn tail; calls `found` for each message still in
-    /// a queue, in publish order. Must run before the first append.
-    RecoveryReport recover(const std::function<void(RecoveredMessage&&)>& found);
+    /// Scans every segment, truncating a torn tail; calls `found` for each queue's copy of
+    /// each message still in a queue, in publish order, without loading bodies. Must run
+    /// before the first append. The caller retain()s the copies it keeps.
+    RecoveryReport recover(const std::function<void(const RecoveredEntry&)>& found);
 
     uint64_t next_id() { return next_id_++; }
-    /// Appends a message entering `queues`; returns the segment holding it.
-    uint32_t append_publish(uint64_t id, const std::vector<std::string_view>& queues,
+    /// Appends a message entering `queues`; returns where its record is.
+    Location append_publish(uint64_t id, const std::vector<std::string_view>& queues,
                             std::string_view exchange, std::string_view routing_key,
                             std::string_view data, uint32_t properties_size);
     /// The message left `queue` for good (acked, expired, purged, dropped).
@@ -72,10 +85,16 @@ public:
     void append_delivered(std::string_view queue, uint64_t id);
     /// Every message of `queue` is gone (queue deleted).
     void append_drop_queue(std::string_view queue);
-    /// One message in `segment` left its last queue.
+    /// One queue let go of a message in `segment`.
     void release(uint32_t segment);
-    /// A recovered message is held by a queue again.
+    /// A queue holds a recovered message again.
     void retain(uint32_t segment) { ++live_[segment]; }
+
+    /// Reads `length` bytes at `offset` of `segment` into `out` (one pread for a run of
+    /// records). False, with the error logged, if they cannot be read.
+    bool read(uint32_t segment, uint32_t offset, uint32_t length, char* out);
+    /// Checks one record (header included) and decodes it as a publish record.
+    static bool decode_publish(std::string_view record, PublishRecord& out);
 
     /// Shutdown: flushes what was appended and ignores later appends, so tearing down the
     /// in-memory queues records nothing.
@@ -98,6 +117,7 @@ private:
     void flush_removes();
     void write_out();
     void roll_segment();
+    int read_fd(uint32_t segment);
     void open_segment(uint32_t number, bool truncate);
     void collect_garbage();
     void sync_loop();
@@ -119,7 +139,8 @@ private:
     uint64_t appended_ = 0;  // logical bytes appended (written + pending)
     uint64_t written_ = 0;
     uint64_t durable_ = 0;
-    std::map<uint32_t, uint64_t> live_;  // segment -> messages still in some queue
+    std::map<uint32_t, uint64_t> live_;  // segment -> queue references to its messages
+    std::map<uint32_t, int> read_fds_;   // segments opened for reading back
     std::function<void(uint64_t)> on_durable_;
     std::error_code error_;
     bool closed_ = false;

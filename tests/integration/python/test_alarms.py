@@ -71,8 +71,10 @@ def test_memory_alarm_clears_and_publisher_resumes():
     """Large messages (each its own mapping, so freeing returns memory at once) push RSS over
     a 48 MiB watermark; the publisher is blocked; a purge from another connection brings RSS
     down, the alarm clears, the publisher gets connection.unblocked and its waiting publish
-    is handled."""
-    b = start_warren(extra_args=("--memory-high-watermark", "48MiB"))
+    is handled. Paging is held off (a queue memory budget above the watermark): by default
+    the budget is half the watermark, and bodies past it would go to disk before the alarm."""
+    b = start_warren(extra_args=("--memory-high-watermark", "48MiB",
+                                 "--queue-memory-budget", "1GB"))
     try:
         admin = b.connect()
         ach = admin.channel()

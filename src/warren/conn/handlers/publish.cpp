@@ -293,10 +293,11 @@ uint64_t Channel::store_message(const broker::MessageRef& message) {
     // Written once, with every durable queue it entered (fan-out shares the record).
     store::MessageLog& log = conn_.server().broker().message_log();
     uint64_t id = log.next_id();
-    uint32_t segment = log.append_publish(id, store_keys_, message->exchange(),
-                                          message->routing_key(), message->data().view(),
-                                          message->properties_size());
-    message->set_stored(id, segment, static_cast<uint32_t>(store_keys_.size()));
+    store::Location location = log.append_publish(id, store_keys_, message->exchange(),
+                                                  message->routing_key(),
+                                                  message->data().view(),
+                                                  message->properties_size());
+    message->set_stored(id, location);
     return log.position();
 }
 
