@@ -33,11 +33,29 @@ uint64_t queue_memory_budget(const config::Config& config) {
 
 Broker::Broker(net::EventLoop& loop, const config::Config& config)
     : loop_(loop), config_(config),
-      log_(std::make_unique<store::MessageLog>(loop, config.data_dir + "/messages")),
+      log_(std::make_unique<store::MessageLog>(
+          loop, config.data_dir + "/messages",
+          config::resolve_size(config.log_segment_size, 0, "log segment size"))),
       pager_(std::make_unique<MessagePager>(
           loop, config.data_dir + "/paging", log_.get(), queue_memory_budget(config),
           config::resolve_size(config.queue_stored_resident, 0, "queue stored resident"))) {
     loop_.every(std::chrono::milliseconds(250), [this] { relieve_memory(); });
+    loop_.every(std::chrono::seconds(1), [this] { compact_log(); });
+}
+
+void Broker::compact_log() {
+    // Relocating a few thousand messages is cheap; a segment with more live ones is a
+    // backlog that will drain, not a straggler.
+    constexpr uint64_t kMaxRelocated = 10000;
+    auto segment = log_->segment_to_compact(kMaxRelocated);
+    if (!segment) return;
+    size_t moved = 0;
+    for (auto& [name, vh] : vhosts_)
+        for (auto& [qname, q] : vh->queues())
+            if (q->is_stored()) moved += q->relocate(*segment);
+    if (moved)
+        log().info("compacted message log segment {}: moved {} message(s) still queued",
+                   *segment, moved);
 }
 
 Broker::~Broker() {

@@ -49,6 +49,8 @@ private:
     void recover_messages();
     /// Over the memory budget: the queues holding most in memory page their tails out.
     void relieve_memory();
+    /// The oldest log segment pins newer ones for a few messages: move them.
+    void compact_log();
     void run_turn_task() override { save_definitions(); }
     std::string definitions_path() const;
 

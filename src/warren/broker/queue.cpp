@@ -122,6 +122,40 @@ void Queue::remove_delivered(QueuedMessage&& m) {
     forget(m);
 }
 
+size_t Queue::relocate(uint32_t segment) {
+    if (!log_ || deleted_) return 0;
+    size_t moved = 0;
+    for (QueuedMessage& m : ready_) {
+        const Message& old = *m.message;
+        if (!in_log(old) || old.store_location().segment != segment) continue;
+        store::Location at = log_->append_relocate(old.store_id(), store_key_, m.redelivered,
+                                                   old.exchange(), old.routing_key(),
+                                                   old.data().view(), old.properties_size());
+        // A copy of its own (sharing the body): other queues may still hold the original.
+        MessageRef copy = MessageRef::make(old.exchange(), old.routing_key(), old.data(),
+                                           old.properties_size(), true);
+        copy->set_stored(old.store_id(), at);
+        m.message = std::move(copy);
+        log_->release(segment);
+        ++moved;
+    }
+    std::string record;
+    for (PagedMessage& e : paged_) {
+        if (e.store_id == 0 || e.location.segment != segment) continue;
+        record.resize(e.location.length);
+        store::PublishRecord rec;
+        if (!log_->read(e.location.segment, e.location.offset, e.location.length, record.data()) ||
+            !store::MessageLog::decode_publish(record, rec) || rec.id != e.store_id)
+            continue;  // left where it is (and logged by the read)
+        e.location = log_->append_relocate(e.store_id, store_key_, e.redelivered != 0,
+                                           rec.exchange, rec.routing_key, rec.data,
+                                           rec.properties_size);
+        log_->release(segment);
+        ++moved;
+    }
+    return moved;
+}
+
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
     drop_expired(false);
     if (!refill()) return std::nullopt;

@@ -82,6 +82,9 @@ public:
     /// Memory pressure: moves ready messages past the first `keep` to the paged tail.
     /// Returns the bytes of message data that left memory.
     uint64_t page_out_tail(size_t keep);
+    /// Compaction: re-logs this queue's ready messages held in log `segment` and lets go
+    /// of it. Returns how many moved. (Unacked deliveries keep it until acked or requeued.)
+    size_t relocate(uint32_t segment);
 
     void add_consumer(Consumer* consumer);
     /// Returns true if the consumer was registered here.

@@ -29,6 +29,8 @@ struct Config {
     // Per queue, bodies the message log already holds kept in memory (the rest are read
     // back on demand).
     std::string queue_stored_resident = "8MiB";
+    // Message log segment size: space is reclaimed a segment at a time.
+    std::string log_segment_size = "64MiB";
     bool detached = false;
     std::string pid_file;
 };

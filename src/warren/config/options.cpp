@@ -48,6 +48,8 @@ const Option kOptions[] = {
      "memory high watermark)"},
     {"queue_stored_resident", "--queue-stored-resident", &Config::queue_stored_resident,
      "Per queue, bodies already in the message log kept in memory (default 8MiB)"},
+    {"message_log.segment_size", "--log-segment-size", &Config::log_segment_size,
+     "Message log segment file size (default 64MiB)"},
     {"", "--detached", &Config::detached, "Run in the background (as rabbitmq-server -detached)"},
     {"", "--pid-file", &Config::pid_file, "Write the process id here"},
 };

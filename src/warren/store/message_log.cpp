@@ -23,7 +23,15 @@ namespace {
 
 spdlog::logger& log() { return util::logger("store"); }
 
-enum RecordType : uint8_t { kPublish = 1, kRemove = 2, kDelivered = 3, kDropQueue = 4 };
+// kRelocate: one queue's copy of a message moved out of an old segment (compaction); same
+// id, so recovery keeps its place in the queue.
+enum RecordType : uint8_t {
+    kPublish = 1,
+    kRemove = 2,
+    kDelivered = 3,
+    kDropQueue = 4,
+    kRelocate = 5,
+};
 constexpr size_t kRecordHeader = 8;  // u32 payload length, u32 crc32c(payload)
 constexpr uint32_t kMaxRecord = 1u << 30;
 
@@ -57,20 +65,51 @@ public:
             rec.flags |= kMulti;
             rec.queue = static_cast<uint32_t>(multi_.size());
             auto& holders = multi_.emplace_back();
-            for (std::string_view q : queues) holders.push_back({key(q), false});
+            for (std::string_view q : queues) holders.push_back({key(q), false, loc});
         }
         if (!recs_.empty() && recs_.back().id >= id) {
             // Never written so by this log; kept correct rather than fast.
-            auto at = std::lower_bound(recs_.begin(), recs_.end(), id,
-                                       [](const Rec& r, uint64_t v) { return r.id < v; });
-            if (at != recs_.end() && at->id == id) {
-                *at = rec;
+            if (Rec* old = find(id)) {
+                *old = rec;
             } else {
-                recs_.insert(at, rec);
+                late_[id] = rec;
             }
             return;
         }
         recs_.push_back(rec);
+    }
+
+    /// One queue's copy now lives at `loc`. The original may be gone (its segment deleted
+    /// after the move) or still there.
+    void relocate(uint64_t id, Location loc, std::string_view queue, bool delivered) {
+        uint32_t k = key(queue);
+        Rec* rec = find(id);
+        if (!rec) {
+            // Out of id order: kept aside and merged back in emit().
+            late_[id] = Rec{id, loc, k, static_cast<uint8_t>(kLive | (delivered ? kDelivered : 0))};
+            return;
+        }
+        if (!(rec->flags & kMulti)) {
+            if (rec->queue == k || !(rec->flags & kLive)) {
+                *rec = Rec{id, loc, k,
+                           static_cast<uint8_t>(kLive | (delivered ? kDelivered : 0))};
+                return;
+            }
+            // Another queue still holds the original: become a multi-holder entry.
+            auto index = static_cast<uint32_t>(multi_.size());
+            multi_.push_back({Holder{rec->queue, (rec->flags & kDelivered) != 0, rec->loc}});
+            rec->queue = index;
+            rec->flags = kLive | kMulti;
+        }
+        auto& holders = multi_[rec->queue];
+        for (Holder& h : holders) {
+            if (h.key != k) continue;
+            h.loc = loc;
+            h.delivered = h.delivered || delivered;
+            return;
+        }
+        holders.push_back(Holder{k, delivered, loc});
+        rec->flags |= kLive;
     }
 
     /// A remove (delivered = false) or delivered record for `queue`.
@@ -101,31 +140,29 @@ public:
     void drop_queue(std::string_view queue) {
         auto k = key_index_.find(queue);
         if (k == key_index_.end()) return;
-        for (Rec& rec : recs_) {
-            if (!(rec.flags & kLive)) continue;
-            if (!(rec.flags & kMulti)) {
-                if (rec.queue == k->second) rec.flags &= static_cast<uint8_t>(~kLive);
-                continue;
-            }
-            auto& holders = multi_[rec.queue];
-            std::erase_if(holders, [&](const Holder& h) { return h.key == k->second; });
-            if (holders.empty()) rec.flags &= static_cast<uint8_t>(~kLive);
-        }
+        for (auto& [id, rec] : late_) drop_from(rec, k->second);
+        for (Rec& rec : recs_) drop_from(rec, k->second);
     }
 
     /// Calls `found` for every queue's copy of every live message, in publish order.
     size_t emit(const std::function<void(const RecoveredEntry&)>& found) const {
         size_t live = 0;
-        for (const Rec& rec : recs_) {
-            if (!(rec.flags & kLive)) continue;
+        auto late = late_.begin();
+        auto one = [&](const Rec& rec) {
+            if (!(rec.flags & kLive)) return;
             ++live;
             if (!(rec.flags & kMulti)) {
                 found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kDelivered) != 0});
-                continue;
+                return;
             }
             for (const Holder& h : multi_[rec.queue])
-                found({rec.id, rec.loc, keys_[h.key], h.delivered});
+                found({rec.id, h.loc, keys_[h.key], h.delivered});
+        };
+        for (const Rec& rec : recs_) {
+            for (; late != late_.end() && late->first < rec.id; ++late) one(late->second);
+            one(rec);
         }
+        for (; late != late_.end(); ++late) one(late->second);
         return live;
     }
 
@@ -140,7 +177,19 @@ private:
     struct Holder {
         uint32_t key;
         bool delivered;
+        Location loc;  // differs from the message's once this copy was relocated
     };
+
+    void drop_from(Rec& rec, uint32_t k) {
+        if (!(rec.flags & kLive)) return;
+        if (!(rec.flags & kMulti)) {
+            if (rec.queue == k) rec.flags &= static_cast<uint8_t>(~kLive);
+            return;
+        }
+        auto& holders = multi_[rec.queue];
+        std::erase_if(holders, [&](const Holder& h) { return h.key == k; });
+        if (holders.empty()) rec.flags &= static_cast<uint8_t>(~kLive);
+    }
     struct KeyHash {
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -158,10 +207,13 @@ private:
     Rec* find(uint64_t id) {
         auto at = std::lower_bound(recs_.begin(), recs_.end(), id,
                                    [](const Rec& r, uint64_t v) { return r.id < v; });
-        return at != recs_.end() && at->id == id ? &*at : nullptr;
+        if (at != recs_.end() && at->id == id) return &*at;
+        auto late = late_.find(id);
+        return late != late_.end() ? &late->second : nullptr;
     }
 
     std::vector<Rec> recs_;
+    std::map<uint64_t, Rec> late_;  // ids found out of order (relocated copies)
     std::vector<std::vector<Holder>> multi_;
     std::deque<std::string> keys_;  // stable addresses for the emitted views
     std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> key_index_;
@@ -169,7 +221,8 @@ private:
 
 }  // namespace
 
-MessageLog::MessageLog(net::EventLoop& loop, std::string dir) : loop_(loop), dir_(std::move(dir)) {
+MessageLog::MessageLog(net::EventLoop& loop, std::string dir, uint64_t segment_size)
+    : loop_(loop), dir_(std::move(dir)), segment_size_(segment_size) {
     std::filesystem::create_directories(dir_);
     event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (event_fd_ < 0) throw std::runtime_error("store: eventfd failed");
@@ -304,6 +357,17 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
                                   queues);
                     next_id_ = std::max(next_id_, id + 1);
                 }
+            } else if (type == kRelocate) {
+                uint64_t id = r.u64();
+                std::string_view key = get_key(r);
+                bool delivered = r.u8() != 0;
+                if (r.ok()) {
+                    index.relocate(id,
+                                   Location{number, static_cast<uint32_t>(off),
+                                            static_cast<uint32_t>(kRecordHeader + len)},
+                                   key, delivered);
+                    next_id_ = std::max(next_id_, id + 1);
+                }
             } else if (type == kRemove || type == kDelivered) {
                 std::string_view key = get_key(r);
                 uint32_t count = r.u32();
@@ -337,10 +401,16 @@ bool MessageLog::decode_publish(std::string_view record, PublishRecord& out) {
         util::crc32c(p + kRecordHeader, len) != get_u32(p + 4))
         return false;
     amqp::Reader r(p + kRecordHeader, len);
-    if (r.u8() != kPublish) return false;
+    uint8_t type = r.u8();
+    if (type != kPublish && type != kRelocate) return false;
     out.id = r.u64();
-    uint16_t nq = r.u16();
-    for (uint16_t i = 0; i < nq && r.ok(); ++i) get_key(r);
+    if (type == kPublish) {
+        uint16_t nq = r.u16();
+        for (uint16_t i = 0; i < nq && r.ok(); ++i) get_key(r);
+    } else {
+        get_key(r);
+        r.u8();
+    }
     out.exchange = r.shortstr();
     out.routing_key = r.shortstr();
     out.properties_size = r.u32();
@@ -408,7 +478,7 @@ Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
                                     std::string_view data, uint32_t properties_size) {
     if (closed_) return Location{segment_, 0, 0};
     // Segments roll here, before a record, so the location returned is where it lands.
-    if (segment_bytes_ + pending_.size() >= kSegmentSize) {
+    if (segment_bytes_ + pending_.size() >= segment_size_) {
         write_out();
         roll_segment();
     }
@@ -426,6 +496,41 @@ Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
     live_[segment_] += queues.size();
     return Location{segment_, offset,
                     static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
+}
+
+Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool delivered,
+                                     std::string_view exchange, std::string_view routing_key,
+                                     std::string_view data, uint32_t properties_size) {
+    if (closed_) return Location{segment_, 0, 0};
+    if (segment_bytes_ + pending_.size() >= segment_size_) {
+        write_out();
+        roll_segment();
+    }
+    auto offset = static_cast<uint32_t>(segment_bytes_ + pending_.size());
+    begin_record(kRelocate);
+    amqp::Writer w(pending_);
+    w.u64(id);
+    put_key(w, queue);
+    w.u8(delivered ? 1 : 0);
+    w.shortstr(exchange);
+    w.shortstr(routing_key);
+    w.u32(properties_size);
+    w.longstr(data);
+    end_record();
+    ++live_[segment_];
+    ++relocated_;
+    return Location{segment_, offset,
+                    static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
+}
+
+std::optional<uint32_t> MessageLog::segment_to_compact(uint64_t max_live) const {
+    // The oldest segment pins every newer one; move its few remaining messages when it
+    // holds back at least two full segments behind it.
+    if (live_.size() < 3) return std::nullopt;
+    auto oldest = live_.begin();
+    if (oldest->first == segment_ || oldest->second == 0 || oldest->second > max_live)
+        return std::nullopt;
+    return oldest->first;
 }
 
 void MessageLog::append_remove(std::string_view queue, uint64_t id) {
@@ -476,7 +581,8 @@ void MessageLog::flush_removes() {
 void MessageLog::release(uint32_t segment) {
     if (closed_) return;
     auto it = live_.find(segment);
-    if (it != live_.end() && it->second > 0) --it->second;
+    if (it != live_.end() && it->second > 0 && --it->second == 0)
+        emptied_at_[segment] = appended_;
 }
 
 void MessageLog::run_turn_task() {
@@ -529,6 +635,10 @@ void MessageLog::collect_garbage() {
     while (live_.size() > 1) {
         auto oldest = live_.begin();
         if (oldest->first == segment_ || oldest->second != 0) return;
+        // Records written since its last message left (relocated copies, removes) must be
+        // on disk before the segment goes.
+        auto emptied = emptied_at_.find(oldest->first);
+        if (emptied != emptied_at_.end() && emptied->second > durable_) return;
         std::string path = segment_path(oldest->first);
         if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
             log().error("{}: cannot delete: {}", path, std::strerror(errno));
@@ -539,6 +649,7 @@ void MessageLog::collect_garbage() {
             ::close(fd->second);
             read_fds_.erase(fd);
         }
+        if (emptied != emptied_at_.end()) emptied_at_.erase(emptied);
         live_.erase(oldest);
     }
 }
@@ -580,6 +691,7 @@ void MessageLog::on_io(uint32_t) {
     if (synced > durable_) {
         durable_ = synced;
         if (on_durable_) on_durable_(durable_);
+        collect_garbage();
     }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -64,9 +65,10 @@ struct RecoveryReport {
 /// read(); records still in this turn's buffer are written out first.
 class MessageLog : private net::TurnTask, private net::IoHandler {
 public:
-    static constexpr uint64_t kSegmentSize = 64ull * 1024 * 1024;
+    static constexpr uint64_t kDefaultSegmentSize = 64ull * 1024 * 1024;
 
-    MessageLog(net::EventLoop& loop, std::string dir);
+    MessageLog(net::EventLoop& loop, std::string dir,
+               uint64_t segment_size = kDefaultSegmentSize);
     ~MessageLog() override;
 
     /// Scans every segment, truncating a torn tail; calls `found` for each queue's copy of
@@ -79,6 +81,18 @@ public:
     Location append_publish(uint64_t id, const std::vector<std::string_view>& queues,
                             std::string_view exchange, std::string_view routing_key,
                             std::string_view data, uint32_t properties_size);
+    /// Compaction: one queue's copy of message `id`, moved out of an old segment, keeping
+    /// its id (so its place in the queue) and delivered flag. The caller then releases the
+    /// old segment; it is deleted once this record is durable.
+    Location append_relocate(uint64_t id, std::string_view queue, bool delivered,
+                             std::string_view exchange, std::string_view routing_key,
+                             std::string_view data, uint32_t properties_size);
+    /// The oldest segment, if it holds back two or more newer ones while at most
+    /// `max_live` queue references to its messages remain: worth relocating them.
+    std::optional<uint32_t> segment_to_compact(uint64_t max_live) const;
+    uint64_t relocated_total() const { return relocated_; }
+    size_t segment_count() const { return live_.size(); }
+
     /// The message left `queue` for good (acked, expired, purged, dropped).
     void append_remove(std::string_view queue, uint64_t id);
     /// The message was delivered from `queue` and awaits an ack (redelivered on recovery).
@@ -127,6 +141,7 @@ private:
 
     net::EventLoop& loop_;
     std::string dir_;
+    uint64_t segment_size_;
     util::ByteBuffer pending_;  // records of this turn, not yet written
     size_t record_start_ = 0;
     std::unordered_map<std::string, std::vector<uint64_t>> removes_;    // batched per queue
@@ -141,6 +156,8 @@ private:
     uint64_t durable_ = 0;
     std::map<uint32_t, uint64_t> live_;  // segment -> queue references to its messages
     std::map<uint32_t, int> read_fds_;   // segments opened for reading back
+    std::map<uint32_t, uint64_t> emptied_at_;  // segment -> position when its last ref left
+    uint64_t relocated_ = 0;
     std::function<void(uint64_t)> on_durable_;
     std::error_code error_;
     bool closed_ = false;

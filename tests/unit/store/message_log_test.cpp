@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -166,6 +168,90 @@ TEST_F(MessageLogTest, IdsContinueAfterRecovery) {
     MessageLog log(loop, dir_.string());
     log.recover([](const RecoveredEntry&) {});
     EXPECT_EQ(log.next_id(), 3u);
+}
+
+}  // namespace
+}  // namespace warren::store
+
+namespace warren::store {
+namespace {
+
+class CompactionTest : public MessageLogTest {};
+
+TEST_F(CompactionTest, RelocatedCopiesKeepTheirPlaceAndTheOldSegmentGoesOnceDurable) {
+    // 4 KiB segments: the first message pins segment 1 while traffic fills newer ones.
+    std::string big(1500, 'x');
+    {
+        net::EventLoop loop;
+        MessageLog log(loop, dir_.string(), 4096);
+        log.recover([](const RecoveredEntry&) {});
+        Location first{};
+        std::optional<uint32_t> candidate;
+        std::vector<std::function<void()>> steps{[&] { first = log.append_publish(log.next_id(), {"slow", "other"}, "",
+                                                          "k", "first", 0); },
+                         [&] {
+                             for (int i = 0; i < 12; ++i) {
+                                 uint64_t id = log.next_id();
+                                 Location at = log.append_publish(id, {"fast"}, "", "k", big, 0);
+                                 log.append_remove("fast", id);
+                                 log.release(at.segment);
+                             }
+                             log.append_publish(log.next_id(), {"slow"}, "", "k", "last", 0);
+                         },
+                         [&] {
+                             candidate = log.segment_to_compact(10);
+                             ASSERT_TRUE(candidate.has_value());
+                             EXPECT_EQ(*candidate, first.segment);
+                             // "other" took it already; "slow" still holds it, delivered.
+                             log.append_remove("other", 1);
+                             log.release(first.segment);
+                             log.append_relocate(1, "slow", true, "", "k", "first", 0);
+                             log.release(first.segment);
+                         },
+                         };
+        // Then turns that let the syncer report: the old segment may only go once the
+        // move is durable.
+        for (int i = 0; i < 100; ++i)
+            steps.push_back([] { std::this_thread::sleep_for(std::chrono::milliseconds(2)); });
+        run_turns(loop, std::move(steps));
+        EXPECT_FALSE(std::filesystem::exists(dir_ / "0000000001.seg"));
+        EXPECT_EQ(log.relocated_total(), 1u);
+    }
+    net::EventLoop loop;
+    MessageLog log(loop, dir_.string(), 4096);
+    std::vector<std::pair<std::string, bool>> slow;
+    std::vector<std::string> bodies;
+    log.recover([&](const RecoveredEntry& e) {
+        log.retain(e.location.segment);
+        std::string buf(e.location.length, '\0');
+        ASSERT_TRUE(log.read(e.location.segment, e.location.offset, e.location.length,
+                             buf.data()));
+        PublishRecord rec;
+        ASSERT_TRUE(MessageLog::decode_publish(buf, rec));
+        slow.emplace_back(std::string(e.queue), e.delivered);
+        bodies.emplace_back(rec.data);
+    });
+    ASSERT_EQ(bodies.size(), 2u);
+    EXPECT_EQ(bodies[0], "first");  // its id keeps it ahead of the later message
+    EXPECT_EQ(bodies[1], "last");
+    EXPECT_EQ(slow[0], std::make_pair(std::string("slow"), true));
+    EXPECT_EQ(slow[1], std::make_pair(std::string("slow"), false));
+}
+
+TEST_F(CompactionTest, RelocationWhileTheOriginalIsStillThereUpdatesOneHolder) {
+    open_and_run({[](MessageLog& log) {
+        log.append_publish(log.next_id(), {"a", "b"}, "", "k", "m1", 0);
+        log.append_publish(log.next_id(), {"a"}, "", "k", "m2", 0);
+        log.append_relocate(1, "b", false, "", "k", "m1", 0);
+        log.append_remove("a", 1);
+    }});
+    auto found = open_and_run();
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].id, 1u);
+    EXPECT_EQ(found[0].queue, "b");
+    EXPECT_GT(found[0].location.offset, 0u);  // the relocated copy, not the original
+    EXPECT_EQ(found[1].id, 2u);
+    EXPECT_EQ(found[1].queue, "a");
 }
 
 }  // namespace
