@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
         sigaction(SIGTERM, &sa, nullptr);
         sigaction(SIGINT, &sa, nullptr);
         signal(SIGPIPE, SIG_IGN);
+        // A file size limit (ulimit -f) makes writes fail with EFBIG, handled as any write
+        // error, instead of killing the broker.
+        signal(SIGXFSZ, SIG_IGN);
 
         log.info("Warren 0.1.0 listening on {}:{} (data in {})",
                  config.bind.empty() ? "*" : config.bind, server.bound_port(), config.data_dir);

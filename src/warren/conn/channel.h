@@ -83,6 +83,8 @@ public:
     void wake_consumers();
     /// The message log is durable up to `position`: confirm what waited for it.
     void on_durable(uint64_t position);
+    /// The message log could not write or sync: publishes waiting for it are nacked.
+    void on_store_failed();
     bool awaits_durability() const { return !pending_durable_.empty(); }
 
 private:

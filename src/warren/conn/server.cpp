@@ -22,6 +22,7 @@ Server::Server(net::EventLoop& loop, broker::Broker& broker)
     alarms_.check();
     loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
     broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
+    broker_.message_log().on_failed([this] { on_store_failed(); });
 }
 
 void Server::await_durability(Channel* channel) {
@@ -34,6 +35,12 @@ void Server::forget_durability_waiter(Channel* channel) {
     durability_waiters_.erase(
         std::remove(durability_waiters_.begin(), durability_waiters_.end(), channel),
         durability_waiters_.end());
+}
+
+void Server::on_store_failed() {
+    auto waiters = std::move(durability_waiters_);
+    durability_waiters_.clear();
+    for (Channel* ch : waiters) ch->on_store_failed();  // re-registers if still waiting
 }
 
 void Server::on_durable(uint64_t position) {

@@ -53,6 +53,7 @@ public:
 private:
     void accept(int fd, const net::PeerAddress& peer);
     void on_durable(uint64_t position);
+    void on_store_failed();
     void sweep();
     void reap();
 

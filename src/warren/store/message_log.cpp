@@ -593,22 +593,24 @@ void MessageLog::run_turn_task() {
 void MessageLog::write_out() {
     flush_removes();
     if (pending_.empty() || fd_ < 0) return;
-    size_t done = 0;
-    while (done < pending_.size()) {
-        ssize_t n = ::write(fd_, pending_.data() + done, pending_.size() - done);
+    while (!pending_.empty()) {
+        ssize_t n = ::write(fd_, pending_.data(), pending_.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            if (!error_) {
-                error_ = {errno, std::generic_category()};
-                log().error("{}: write failed at offset {}: {}", segment_path(segment_),
-                            segment_bytes_ + done, error_.message());
-            }
-            return;  // never reported durable: confirms for these records stay pending
+            // What was written stays written (a retry continues behind it, never repeating
+            // bytes into the segment); the rest waits, is never reported durable, and its
+            // publishers are nacked.
+            fail(errno, "write at offset " + std::to_string(segment_bytes_));
+            return;
         }
-        done += static_cast<size_t>(n);
+        segment_bytes_ += static_cast<uint64_t>(n);
+        written_ += static_cast<uint64_t>(n);
+        pending_.consume(static_cast<size_t>(n));
     }
-    segment_bytes_ += pending_.size();
-    written_ += pending_.size();
+    if (error_) {
+        log().info("{}: writes succeed again", segment_path(segment_));
+        error_ = {};
+    }
     pending_.clear();
     pending_.shrink_if_idle(1 << 20);
     {
@@ -616,6 +618,15 @@ void MessageLog::write_out() {
         sync_requested_ = written_;
     }
     wake_.notify_one();
+}
+
+void MessageLog::fail(int err, const std::string& what) {
+    if (!error_)
+        log().error("{}: {} failed: {}; persistent publishes are nacked until it succeeds",
+                    segment_path(segment_), what, std::strerror(err));
+    error_ = {err, std::generic_category()};
+    if (on_failed_) on_failed_();
+    loop_.schedule_at(*this, loop_.now() + std::chrono::milliseconds(200));  // retry
 }
 
 void MessageLog::roll_segment() {
@@ -681,10 +692,7 @@ void MessageLog::sync_loop() {
 void MessageLog::on_io(uint32_t) {
     uint64_t v;
     [[maybe_unused]] ssize_t n = ::read(event_fd_, &v, sizeof v);
-    if (int err = sync_errno_.exchange(0)) {
-        error_ = {err, std::generic_category()};
-        log().error("{}: fdatasync failed: {}", segment_path(segment_), error_.message());
-    }
+    if (int err = sync_errno_.exchange(0)) fail(err, "fdatasync");
     uint64_t synced = synced_.load();
     // appended_ counts batched removes before they are written; durable_ is in the same
     // units because removes are written in the turn they were counted.

@@ -119,7 +119,11 @@ public:
     uint64_t durable_position() const { return durable_; }
     /// Called on the loop thread whenever the durable position advances.
     void on_durable(std::function<void(uint64_t)> fn) { on_durable_ = std::move(fn); }
-    /// The last I/O error, logged once and never reported as success.
+    /// A write or sync failed: whoever waits for durability should give up (nack). Called
+    /// on every failed attempt; writes are retried every 200 ms.
+    void on_failed(std::function<void()> fn) { on_failed_ = std::move(fn); }
+    /// The last I/O error, logged once and never reported as success; cleared when writes
+    /// succeed again.
     std::error_code error() const { return error_; }
 
 private:
@@ -130,6 +134,7 @@ private:
                std::string_view queue, uint64_t id);
     void flush_removes();
     void write_out();
+    void fail(int err, const std::string& what);
     void roll_segment();
     int read_fd(uint32_t segment);
     void open_segment(uint32_t number, bool truncate);
@@ -159,6 +164,7 @@ private:
     std::map<uint32_t, uint64_t> emptied_at_;  // segment -> position when its last ref left
     uint64_t relocated_ = 0;
     std::function<void(uint64_t)> on_durable_;
+    std::function<void()> on_failed_;
     std::error_code error_;
     bool closed_ = false;
 

@@ -120,6 +120,7 @@ class WarrenProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / "warren.log"
         self.extra_args = list(extra_args)
+        self.wrapper = []  # a command to run the server under, e.g. prlimit
         self.port = free_port()
         self.proc = None
         self._log = None
@@ -128,8 +129,8 @@ class WarrenProcess:
         if not os.path.exists(WARREN_SERVER):
             pytest.fail("warren-server binary not found at %s (build it, or set WARREN_SERVER, "
                         "or WARREN_TEST_URL for an external broker)" % WARREN_SERVER, pytrace=False)
-        cmd = [WARREN_SERVER, "--port", str(self.port), "--data-dir", str(self.data_dir),
-               "--log-level", "info"] + self.extra_args
+        cmd = self.wrapper + [WARREN_SERVER, "--port", str(self.port), "--data-dir",
+                              str(self.data_dir), "--log-level", "info"] + self.extra_args
         self._log = open(self.log_path, "ab")
         self._log.write(("\n==== starting: %s\n" % " ".join(cmd)).encode())
         self._log.flush()

@@ -301,6 +301,22 @@ uint64_t Channel::store_message(const broker::MessageRef& message) {
     return log.position();
 }
 
+void Channel::on_store_failed() {
+    if (commit_waits_for_ != 0) conn_.server().await_durability(this);  // tx waits it out
+    if (closing_ || pending_durable_.empty()) return;
+    for (const PendingDurable& d : pending_durable_) {
+        // Settled publishes before this one are acked first, so tags stay in order.
+        confirmed_upto_ = std::max(confirmed_upto_, d.seq - 1);
+        run_turn_task();
+        amqp::BasicNack nack;
+        nack.delivery_tag = d.seq;
+        reply(nack);
+        acked_upto_ = confirmed_upto_ = d.seq;
+    }
+    pending_durable_.clear();
+    confirm_published();
+}
+
 void Channel::on_durable(uint64_t position) {
     if (commit_waits_for_ != 0) {
         if (position < commit_waits_for_) {
