@@ -13,7 +13,8 @@ std::error_code last_error() { return {errno, std::generic_category()}; }
 
 }  // namespace
 
-std::error_code write_file_atomically(const std::string& path, std::string_view contents) {
+std::error_code write_file_atomically(const std::string& path, std::string_view contents,
+                                      Sync sync) {
     std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return last_error();
@@ -28,13 +29,14 @@ std::error_code write_file_atomically(const std::string& path, std::string_view 
         }
         done += static_cast<size_t>(n);
     }
-    if (::fdatasync(fd) != 0) {
+    if (sync == Sync::Yes && ::fdatasync(fd) != 0) {
         auto ec = last_error();
         ::close(fd);
         return ec;
     }
     ::close(fd);
     if (::rename(tmp.c_str(), path.c_str()) != 0) return last_error();
+    if (sync == Sync::No) return {};
     std::string dir = std::filesystem::path(path).parent_path().string();
     int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {

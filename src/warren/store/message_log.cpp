@@ -1,6 +1,7 @@
 #include "warren/store/message_log.h"
 
 #include "warren/amqp/codec.h"
+#include "warren/store/atomic_file.h"
 #include "warren/util/crc32c.h"
 #include "warren/util/log.h"
 
@@ -31,6 +32,11 @@ enum RecordType : uint8_t {
     kDelivered = 3,
     kDropQueue = 4,
     kRelocate = 5,
+    // Only in a sealed segment's index file (NNN.idx): a publish or relocate record's
+    // metadata and where it is, without the body; and the index's last record.
+    kPublishAt = 6,
+    kRelocateAt = 7,
+    kIndexEnd = 8,
 };
 constexpr size_t kRecordHeader = 8;  // u32 payload length, u32 crc32c(payload)
 constexpr uint32_t kMaxRecord = 1u << 30;
@@ -287,9 +293,52 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
     std::sort(numbers.begin(), numbers.end());
     RecoveryIndex index;
     std::vector<std::string_view> queues;
+    // Applies one record (from a segment, or from its index file) to the index.
+    auto apply = [&](uint32_t number, uint8_t type, amqp::Reader& r, Location at) {
+        if (type == kPublishAt || type == kRelocateAt) {
+            at.offset = r.u32();
+            at.length = r.u32();
+            type = type == kPublishAt ? kPublish : kRelocate;
+        }
+        at.segment = number;
+        if (type == kPublish) {
+            uint64_t id = r.u64();
+            uint16_t nq = r.u16();
+            queues.clear();
+            for (uint16_t i = 0; i < nq && r.ok(); ++i) queues.push_back(get_key(r));
+            if (!r.ok() || nq == 0) return true;
+            index.publish(id, at, queues);
+            next_id_ = std::max(next_id_, id + 1);
+        } else if (type == kRelocate) {
+            uint64_t id = r.u64();
+            std::string_view key = get_key(r);
+            bool delivered = r.u8() != 0;
+            if (!r.ok()) return true;
+            index.relocate(id, at, key, delivered);
+            next_id_ = std::max(next_id_, id + 1);
+        } else if (type == kRemove || type == kDelivered) {
+            std::string_view key = get_key(r);
+            uint32_t count = r.u32();
+            for (uint32_t i = 0; i < count && r.ok(); ++i) {
+                uint64_t id = r.u64();
+                if (r.ok()) index.mark(key, id, type == kDelivered);
+            }
+        } else if (type == kDropQueue) {
+            index.drop_queue(get_key(r));
+        } else {
+            return false;
+        }
+        return true;
+    };
     for (size_t si = 0; si < numbers.size(); ++si) {
         uint32_t number = numbers[si];
         std::string path = segment_path(number);
+        live_.try_emplace(number, 0);
+        // A sealed segment's index holds everything but the bodies: read that instead.
+        if (si + 1 < numbers.size() && recover_from_index(number, apply, report)) {
+            ++report.segments;
+            continue;
+        }
         int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             report.problems.push_back(path + ": cannot open: " + std::strerror(errno));
@@ -317,7 +366,6 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
         } unmap{mapped, mapped_size};
         ++report.segments;
         report.bytes += mapped_size;
-        live_.try_emplace(number, 0);
         size_t off = 0;
         while (off < bytes.size()) {
             const auto* p = reinterpret_cast<const uint8_t*>(bytes.data()) + off;
@@ -345,43 +393,13 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
             amqp::Reader r(p + kRecordHeader, len);
             ++report.records;
             uint8_t type = r.u8();
-            if (type == kPublish) {
-                uint64_t id = r.u64();
-                uint16_t nq = r.u16();
-                queues.clear();
-                for (uint16_t i = 0; i < nq && r.ok(); ++i) queues.push_back(get_key(r));
-                if (r.ok() && nq > 0) {
-                    index.publish(id,
-                                  Location{number, static_cast<uint32_t>(off),
-                                           static_cast<uint32_t>(kRecordHeader + len)},
-                                  queues);
-                    next_id_ = std::max(next_id_, id + 1);
-                }
-            } else if (type == kRelocate) {
-                uint64_t id = r.u64();
-                std::string_view key = get_key(r);
-                bool delivered = r.u8() != 0;
-                if (r.ok()) {
-                    index.relocate(id,
-                                   Location{number, static_cast<uint32_t>(off),
-                                            static_cast<uint32_t>(kRecordHeader + len)},
-                                   key, delivered);
-                    next_id_ = std::max(next_id_, id + 1);
-                }
-            } else if (type == kRemove || type == kDelivered) {
-                std::string_view key = get_key(r);
-                uint32_t count = r.u32();
-                for (uint32_t i = 0; i < count && r.ok(); ++i) {
-                    uint64_t id = r.u64();
-                    if (r.ok()) index.mark(key, id, type == kDelivered);
-                }
-            } else if (type == kDropQueue) {
-                index.drop_queue(get_key(r));
-            } else {
+            if (type >= kPublishAt ||
+                !apply(number, type, r,
+                       Location{number, static_cast<uint32_t>(off),
+                                static_cast<uint32_t>(kRecordHeader + len)}))
                 report.problems.push_back(path + ": unknown record type " +
                                           std::to_string(type) + " at offset " +
                                           std::to_string(off));
-            }
             off += kRecordHeader + len;
         }
     }
@@ -391,6 +409,80 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
     open_segment(next, true);
     collect_garbage();
     return report;
+}
+
+std::string MessageLog::index_path(uint32_t number) const {
+    std::string path = segment_path(number);
+    return path.substr(0, path.size() - 4) + ".idx";
+}
+
+template <class Apply>
+bool MessageLog::recover_from_index(uint32_t number, Apply& apply, RecoveryReport& report) {
+    std::string text;
+    if (read_file(index_path(number), text)) return false;
+    struct stat st {};
+    if (::stat(segment_path(number).c_str(), &st) != 0) return false;
+    // Checked whole before any of it is applied: a torn or stale index (it is written
+    // without a sync) falls back to scanning the segment itself.
+    std::vector<std::pair<size_t, uint32_t>> records;
+    size_t off = 0;
+    bool ended = false;
+    while (off < text.size() && !ended) {
+        const auto* p = reinterpret_cast<const uint8_t*>(text.data()) + off;
+        size_t left = text.size() - off;
+        if (left < kRecordHeader) return false;
+        uint32_t len = get_u32(p);
+        if (len == 0 || left - kRecordHeader < len ||
+            util::crc32c(p + kRecordHeader, len) != get_u32(p + 4))
+            return false;
+        if (p[kRecordHeader] == kIndexEnd) {
+            amqp::Reader r(p + kRecordHeader + 1, len - 1);
+            if (r.u64() != static_cast<uint64_t>(st.st_size) || !r.ok()) return false;
+            ended = true;
+        } else {
+            records.emplace_back(off, len);
+        }
+        off += kRecordHeader + len;
+    }
+    if (!ended) return false;
+    for (auto [at, len] : records) {
+        amqp::Reader r(reinterpret_cast<const uint8_t*>(text.data()) + at + kRecordHeader, len);
+        uint8_t type = r.u8();
+        ++report.records;
+        apply(number, type, r, Location{});
+    }
+    report.bytes += text.size();
+    ++report.indexed_segments;
+    return true;
+}
+
+void MessageLog::index_begin() {
+    index_start_ = index_.size();
+    std::memset(index_.prepare(kRecordHeader), 0, kRecordHeader);
+    index_.commit(kRecordHeader);
+}
+
+void MessageLog::index_end() {
+    size_t len = index_.size() - index_start_ - kRecordHeader;
+    uint8_t head[kRecordHeader];
+    put_u32(head, static_cast<uint32_t>(len));
+    put_u32(head + 4, util::crc32c(index_.data() + index_start_ + kRecordHeader, len));
+    index_.patch(index_start_, head, kRecordHeader);
+}
+
+void MessageLog::write_index(uint32_t number) {
+    index_begin();
+    amqp::Writer w(index_);
+    w.u8(kIndexEnd);
+    w.u64(segment_bytes_);
+    index_end();
+    std::string_view bytes(reinterpret_cast<const char*>(index_.data()), index_.size());
+    // No sync: the index only saves recovery from reading bodies; if it is lost or torn,
+    // recovery reads the segment instead.
+    if (auto ec = write_file_atomically(index_path(number), bytes, Sync::No))
+        log().warn("{}: cannot write: {}", index_path(number), ec.message());
+    index_.clear();
+    index_.shrink_if_idle(1 << 20);
 }
 
 bool MessageLog::decode_publish(std::string_view record, PublishRecord& out) {
@@ -470,6 +562,11 @@ void MessageLog::end_record() {
     put_u32(head + 4, util::crc32c(pending_.data() + record_start_ + kRecordHeader, len));
     pending_.patch(record_start_, head, kRecordHeader);
     appended_ += kRecordHeader + len;
+    // Control records go into the segment's index as they are; publish and relocate
+    // records add theirs without the body (append_publish, append_relocate).
+    uint8_t type = pending_.data()[record_start_ + kRecordHeader];
+    if (type != kPublish && type != kRelocate)
+        index_.append(pending_.data() + record_start_, kRecordHeader + len);
     loop_.schedule(*this, 0);
 }
 
@@ -478,9 +575,9 @@ Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
                                     std::string_view data, uint32_t properties_size) {
     if (closed_) return Location{segment_, 0, 0};
     // Segments roll here, before a record, so the location returned is where it lands.
-    if (segment_bytes_ + pending_.size() >= segment_size_) {
+    if (segment_bytes_ + pending_.size() >= segment_size_ && !error_) {
         write_out();
-        roll_segment();
+        if (!error_) roll_segment();
     }
     auto offset = static_cast<uint32_t>(segment_bytes_ + pending_.size());
     begin_record(kPublish);
@@ -494,6 +591,15 @@ Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
     w.longstr(data);
     end_record();
     live_[segment_] += queues.size();
+    index_begin();
+    amqp::Writer iw(index_);
+    iw.u8(kPublishAt);
+    iw.u32(offset);
+    iw.u32(static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset));
+    iw.u64(id);
+    iw.u16(static_cast<uint16_t>(queues.size()));
+    for (std::string_view q : queues) put_key(iw, q);
+    index_end();
     return Location{segment_, offset,
                     static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
 }
@@ -502,9 +608,9 @@ Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool d
                                      std::string_view exchange, std::string_view routing_key,
                                      std::string_view data, uint32_t properties_size) {
     if (closed_) return Location{segment_, 0, 0};
-    if (segment_bytes_ + pending_.size() >= segment_size_) {
+    if (segment_bytes_ + pending_.size() >= segment_size_ && !error_) {
         write_out();
-        roll_segment();
+        if (!error_) roll_segment();
     }
     auto offset = static_cast<uint32_t>(segment_bytes_ + pending_.size());
     begin_record(kRelocate);
@@ -519,6 +625,15 @@ Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool d
     end_record();
     ++live_[segment_];
     ++relocated_;
+    index_begin();
+    amqp::Writer iw(index_);
+    iw.u8(kRelocateAt);
+    iw.u32(offset);
+    iw.u32(static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset));
+    iw.u64(id);
+    put_key(iw, queue);
+    iw.u8(delivered ? 1 : 0);
+    index_end();
     return Location{segment_, offset,
                     static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
 }
@@ -639,6 +754,7 @@ void MessageLog::roll_segment() {
     }
     ::close(old);
     synced_.store(written_);
+    write_index(segment_);
     open_segment(segment_ + 1, true);
 }
 
@@ -655,6 +771,7 @@ void MessageLog::collect_garbage() {
             log().error("{}: cannot delete: {}", path, std::strerror(errno));
             return;
         }
+        ::unlink(index_path(oldest->first).c_str());
         log().debug("deleted fully acknowledged segment {}", path);
         if (auto fd = read_fds_.find(oldest->first); fd != read_fds_.end()) {
             ::close(fd->second);

@@ -46,6 +46,7 @@ struct RecoveryReport {
     size_t messages = 0;
     uint64_t bytes = 0;
     uint64_t truncated_bytes = 0;
+    size_t indexed_segments = 0;  // read from their index files, bodies left unread
     std::vector<std::string> problems;
 };
 
@@ -135,6 +136,13 @@ private:
     void flush_removes();
     void write_out();
     void fail(int err, const std::string& what);
+    template <class Apply>
+    bool recover_from_index(uint32_t number, Apply& apply, RecoveryReport& report);
+    void index_begin();
+    void index_end();
+    /// Seals a segment's index (NNN.idx): its records without bodies, read by recovery.
+    void write_index(uint32_t number);
+    std::string index_path(uint32_t number) const;
     void roll_segment();
     int read_fd(uint32_t segment);
     void open_segment(uint32_t number, bool truncate);
@@ -148,6 +156,8 @@ private:
     std::string dir_;
     uint64_t segment_size_;
     util::ByteBuffer pending_;  // records of this turn, not yet written
+    util::ByteBuffer index_;    // the current segment's index, written when it is sealed
+    size_t index_start_ = 0;
     size_t record_start_ = 0;
     std::unordered_map<std::string, std::vector<uint64_t>> removes_;    // batched per queue
     std::unordered_map<std::string, std::vector<uint64_t>> delivered_;  // batched per queue
