@@ -261,7 +261,8 @@ int Session::await_startup() {
             client_.call(json{{"command", "await_startup"}}, reply, limit, error) &&
             reply.value("ok", false))
             return 0;
-        if (reply.value("refused", false)) return unreachable(reply.value("error", error));
+        if (reply.is_object() && reply.value("refused", false))
+            return unreachable(reply.value("error", error));
         if (std::chrono::steady_clock::now() >= deadline)
             return unreachable(fmt::format("not started within {:.0f} seconds: {}", limit, error));
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
