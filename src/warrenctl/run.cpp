@@ -429,7 +429,8 @@ int Session::run() {
     if (c == "delete_queue") {
         std::string conditions;
         if (o_.if_empty) conditions += " if queue is empty";
-        if (o_.if_unused) conditions += (o_.if_empty ? " and" : "") + std::string(" if queue is unused");
+        if (o_.if_unused)
+            conditions += std::string(o_.if_empty ? " and" : "") + " if queue is unused";
         banner("Deleting queue '" + arg(0) + "' on vhost '" + vh + "'" + conditions + " ...");
         return simple({{"command", c},
                        {"vhost", vh},

@@ -254,7 +254,10 @@ void ControlSocket::accept_one(int fd) {
     if (!refusal.empty()) {
         log().warn("control socket: refused a client (pid {}): {}", cred.pid, refusal);
         std::string line = reply_line(
-            json{{"ok", false}, {"refused", true}, {"exit_code", kExitUnavailable}, {"error", refusal}});
+            json{{"ok", false},
+                 {"refused", true},
+                 {"exit_code", kExitUnavailable},
+                 {"error", refusal}});
         [[maybe_unused]] ssize_t n = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
         ::close(fd);
         return;

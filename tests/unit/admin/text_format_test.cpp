@@ -64,7 +64,8 @@ TEST(TextFormat, JsonRowsOneObjectPerLineInColumnOrder) {
     std::vector<std::string> cols{"user", "tags"};
     json rows = json::parse(R"([["alice",[]],["guest",["administrator"]]])");
     EXPECT_EQ(format_json_rows(cols, rows),
-              "[\n{\"user\":\"alice\",\"tags\":[]}\n,{\"user\":\"guest\",\"tags\":[\"administrator\"]}\n]\n");
+              "[\n{\"user\":\"alice\",\"tags\":[]}\n"
+              ",{\"user\":\"guest\",\"tags\":[\"administrator\"]}\n]\n");
     EXPECT_EQ(format_json_rows(cols, json::array()), "[\n]\n");
     // keys keep the asked order, not alphabetical
     EXPECT_EQ(format_json_rows({"name", "messages"}, json::parse(R"([["q",1]])")),
