@@ -1,5 +1,7 @@
-// warren-server: wiring only. Parses options, builds the loop, broker and AMQP server,
-// and runs until SIGTERM or SIGINT.
+// warren-server: wiring only. Parses options, builds the loop, broker, AMQP server and
+// warrenctl's control socket, and runs until SIGTERM, SIGINT or `warrenctl stop`.
+#include "warren/admin/control_socket.h"
+#include "warren/admin/protocol.h"
 #include "warren/broker/broker.h"
 #include "warren/config/options.h"
 #include "warren/conn/server.h"
@@ -86,6 +88,10 @@ int main(int argc, char** argv) {
         broker.start();
         warren::conn::Server server(loop, broker);
         server.listen(config.bind, config.port);
+        warren::admin::ControlSocket control(
+            loop, {broker, server, [&loop] { loop.stop(); }, warren::admin::local_node_name()},
+            warren::admin::socket_path(config.data_dir));
+        control.open();
 
         g_loop = &loop;
         struct sigaction sa {};
@@ -103,6 +109,7 @@ int main(int argc, char** argv) {
         loop.run();
         log.info("shutting down: closing {} connection(s)", server.connection_count());
         server.close_all("broker forced connection closure with reason 'shutdown'");
+        control.close();
         g_loop = nullptr;
         if (!config.pid_file.empty()) std::filesystem::remove(config.pid_file);
         log.info("stopped");

@@ -67,6 +67,24 @@ void UserDb::add_vhost(std::string name) {
     if (!has_vhost(name)) vhosts_.push_back(std::move(name));
 }
 
+bool UserDb::remove_vhost(std::string_view name) {
+    auto it = std::find(vhosts_.begin(), vhosts_.end(), name);
+    if (it == vhosts_.end()) return false;
+    vhosts_.erase(it);
+    std::string suffix = '\0' + std::string(name);
+    for (auto p = permissions_.begin(); p != permissions_.end();) {
+        if (p->first.ends_with(suffix) && p->first.find('\0') + suffix.size() == p->first.size())
+            p = permissions_.erase(p);
+        else
+            ++p;
+    }
+    return true;
+}
+
+bool UserDb::clear_permissions(std::string_view user, std::string_view vhost) {
+    return permissions_.erase(key_of(user, vhost)) > 0;
+}
+
 bool UserDb::has_vhost(std::string_view name) const {
     return std::find(vhosts_.begin(), vhosts_.end(), name) != vhosts_.end();
 }

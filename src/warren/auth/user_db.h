@@ -36,6 +36,8 @@ public:
     const User* authenticate(std::string_view name, std::string_view password) const;
 
     void add_vhost(std::string name);
+    /// Forgets a vhost and every permission on it; false if there was no such vhost.
+    bool remove_vhost(std::string_view name);
     bool has_vhost(std::string_view name) const;
     const std::vector<std::string>& vhosts() const { return vhosts_; }
 
@@ -43,6 +45,8 @@ public:
     bool set_permissions(std::string_view user, std::string_view vhost, std::string configure,
                          std::string write, std::string read);
     const Permission* permissions(std::string_view user, std::string_view vhost) const;
+    /// Revokes a user's permissions on a vhost; false if there were none.
+    bool clear_permissions(std::string_view user, std::string_view vhost);
     /// RabbitMQ's rule: an empty pattern grants nothing, otherwise an unanchored match.
     bool allowed(std::string_view user, std::string_view vhost, Access access,
                  std::string_view resource) const;

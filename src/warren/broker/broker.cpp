@@ -105,6 +105,7 @@ bool Broker::delete_vhost(std::string_view name) {
     auto it = vhosts_.find(name);
     if (it == vhosts_.end()) return false;
     vhosts_.erase(it);
+    users_.remove_vhost(name);
     definitions_changed();
     return true;
 }

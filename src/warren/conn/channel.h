@@ -40,6 +40,9 @@ public:
     void on_queue_deleted(broker::Queue& queue) override;
 
     broker::Queue& queue() { return *queue_; }
+    const broker::Queue& queue() const { return *queue_; }
+    /// basic.consume's arguments, as given (warrenctl list_consumers shows them).
+    amqp::FieldTable arguments;
 
 private:
     Channel& channel_;
@@ -86,6 +89,23 @@ public:
     /// The message log could not write or sync: publishes waiting for it are nacked.
     void on_store_failed();
     bool awaits_durability() const { return !pending_durable_.empty(); }
+
+    /// What warrenctl list_channels shows (conn/introspection.cpp).
+    struct Stats {
+        size_t consumer_count = 0;
+        size_t messages_unacknowledged = 0;
+        size_t messages_unconfirmed = 0;
+        size_t messages_uncommitted = 0;
+        size_t acks_uncommitted = 0;
+        uint16_t prefetch_count = 0;         // basic.qos global=false
+        uint16_t global_prefetch_count = 0;  // basic.qos global=true
+        bool confirm = false;
+        bool transactional = false;
+    };
+    Stats stats() const;
+    const std::map<std::string, std::unique_ptr<ChannelConsumer>>& consumers() const {
+        return consumers_;
+    }
 
 private:
     enum class Assembly { None, Header, Body };

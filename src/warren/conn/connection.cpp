@@ -364,6 +364,8 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
     }
     user_name_ = user;
     if (auto* p = m.client_properties.find("product"); p && p->string()) client_product_ = *p->string();
+    client_properties_ = m.client_properties;
+    auth_mechanism_ = m.mechanism;
     amqp::ConnectionTune tune;
     tune.channel_max = channel_max_;
     tune.frame_max = frame_max_;

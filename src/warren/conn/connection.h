@@ -47,6 +47,23 @@ public:
     bool supports_consumer_cancel_notify() const { return cancel_notify_; }
     bool is_closed() const { return state_ == State::Closed; }
 
+    // For warrenctl (conn/introspection.cpp): list_connections, list_channels.
+    /// RabbitMQ's connection states: starting, tuning, opening, running, blocked, closing,
+    /// closed.
+    std::string_view state_name() const;
+    const std::vector<std::unique_ptr<Channel>>& channels() const { return channels_; }
+    const amqp::FieldTable& client_properties() const { return client_properties_; }
+    const std::string& auth_mechanism() const { return auth_mechanism_; }
+    uint32_t heartbeat_s() const { return heartbeat_s_; }
+    uint16_t channel_max() const { return channel_max_; }
+    /// Milliseconds since the epoch when the socket was accepted.
+    int64_t connected_at_ms() const;
+    /// The broker's end of the socket (empty once closed).
+    net::PeerAddress local_address() const;
+    /// The vhost is being deleted: drop this connection's exclusive queues now and forget
+    /// the vhost (call after force_close, so no channel uses it any more).
+    void detach_vhost();
+
     template <class M>
     void send(uint16_t channel, const M& method) {
         size_t mark = out_.arena().size();
@@ -138,6 +155,8 @@ private:
 
     std::string user_name_;
     std::string client_product_;
+    amqp::FieldTable client_properties_;
+    std::string auth_mechanism_;
     bool cancel_notify_ = false;
     bool blocked_notify_ = false;   // client announced connection.blocked
     bool is_publisher_ = false;

@@ -37,6 +37,10 @@ public:
     /// Sends connection.close to every client (shutdown).
     void close_all(std::string_view reason);
     size_t connection_count() const { return connections_.size(); }
+    /// Every connection, in no particular order (warrenctl's list and close commands).
+    const std::unordered_map<Connection*, std::unique_ptr<Connection>>& connections() const {
+        return connections_;
+    }
 
     /// Direct reply-to (amq.rabbitmq.reply-to): a channel's consumer registers a token.
     std::string register_reply_channel(Channel* channel);

@@ -46,6 +46,13 @@ std::string PeerAddress::to_string() const {
     return host + ":" + std::to_string(port);
 }
 
+PeerAddress local_address(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+    return peer_of(ss);
+}
+
 Listener::Listener(EventLoop& loop, AcceptFn on_accept)
     : loop_(loop), on_accept_(std::move(on_accept)) {}
 

@@ -16,6 +16,9 @@ struct PeerAddress {
     std::string to_string() const;
 };
 
+/// The local address of a connected socket (empty host if getsockname fails).
+PeerAddress local_address(int fd);
+
 /// Accepts TCP connections on one or more addresses and hands each new non-blocking socket
 /// to `on_accept`.
 class Listener : public IoHandler {

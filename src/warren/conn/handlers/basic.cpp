@@ -79,6 +79,7 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
                                                       consumer_prefetch_,
                                                       static_cast<int32_t>(priority));
     ChannelConsumer* c = consumer.get();
+    c->arguments = m.arguments;
     consumers_.emplace(tag, std::move(consumer));
     if (!m.no_wait) reply(amqp::BasicConsumeOk{tag});
     q.add_consumer(c);
