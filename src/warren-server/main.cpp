@@ -71,8 +71,12 @@ int main(int argc, char** argv) {
         if (warren::config::parse_command_line(argc, argv, config) ==
             warren::config::ParseOutcome::ExitOk)
             return 0;
-        if (!warren::util::set_log_level(config.log_level))
-            throw std::runtime_error("unknown log level '" + config.log_level + "'");
+        // Detached, the log is <data dir>/warren.log: RabbitMQ's log.file.level applies.
+        const std::string& level = config.detached && !config.log_file_level.empty()
+                                       ? config.log_file_level
+                                       : config.log_level;
+        if (!warren::util::set_log_level(level))
+            throw std::runtime_error("unknown log level '" + level + "'");
         std::filesystem::create_directories(config.data_dir);
         if (config.detached) {
             int parent_status = detach(ready_fd, config.data_dir);
@@ -94,6 +98,7 @@ int main(int argc, char** argv) {
         sigaction(SIGINT, &sa, nullptr);
         signal(SIGPIPE, SIG_IGN);
 
+        if (!config.config_file.empty()) log.info("config file: {}", config.config_file);
         log.info("Warren 0.1.0 listening on {}:{} (data in {})",
                  config.bind.empty() ? "*" : config.bind, server.bound_port(), config.data_dir);
         report_ready(ready_fd, 0);

@@ -61,6 +61,7 @@ void Broker::add_defaults() {
 std::string Broker::definitions_path() const { return config_.data_dir + "/definitions.json"; }
 
 void Broker::start() {
+    users_.set_loopback_users(config_.loopback_users);
     loading_ = true;
     std::string text;
     auto ec = store::read_file(definitions_path(), text);

@@ -1,5 +1,6 @@
 #include "warren/conn/resource_alarms.h"
 
+#include "warren/config/byte_size.h"
 #include "warren/util/log.h"
 
 #include <sys/statvfs.h>
@@ -31,28 +32,17 @@ uint64_t ResourceAlarms::total_memory_bytes() {
 }
 
 bool ResourceAlarms::parse_size(const std::string& text, uint64_t total, uint64_t& out) {
-    if (text.empty()) return false;
-    char* end = nullptr;
-    double value = std::strtod(text.c_str(), &end);
-    if (end == text.c_str() || value < 0) return false;
-    std::string unit(end);
-    for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    double factor = 1;
-    if (unit.empty() && value <= 1.0 && text.find('.') != std::string::npos) {
-        out = static_cast<uint64_t>(value * static_cast<double>(total));  // a fraction of RAM
-        return true;
+    // A unit-less decimal with a point is a fraction of RAM ("0.4", "1.5"), as written by
+    // the config's .relative keys; anything else is an absolute size ("50MB", "2GB").
+    if (text.find('.') != std::string::npos) {
+        if (auto ratio = config::parse_ratio(text)) {
+            out = static_cast<uint64_t>(*ratio * static_cast<double>(total));
+            return true;
+        }
     }
-    if (unit == "" || unit == "B") factor = 1;
-    else if (unit == "KB") factor = 1e3;
-    else if (unit == "KIB" || unit == "K") factor = 1024;
-    else if (unit == "MB") factor = 1e6;
-    else if (unit == "MIB" || unit == "M") factor = 1024.0 * 1024;
-    else if (unit == "GB") factor = 1e9;
-    else if (unit == "GIB" || unit == "G") factor = 1024.0 * 1024 * 1024;
-    else if (unit == "TB") factor = 1e12;
-    else return false;
-    out = static_cast<uint64_t>(value * factor);
-    return true;
+    auto bytes = config::parse_byte_size(text);
+    out = bytes.value_or(0);
+    return bytes.has_value();
 }
 
 std::string ResourceAlarms::reason() const {

@@ -26,7 +26,8 @@ public:
 
     static uint64_t resident_bytes();
     static uint64_t total_memory_bytes();
-    /// "0.4" (a fraction of RAM), "1GB", "512MiB", "50000000"; 0 and false when invalid.
+    /// "0.4" or "1.5" (a fraction of RAM), "1GB", "512MiB", "50000000"; 0 and false when
+    /// invalid.
     static bool parse_size(const std::string& text, uint64_t total, uint64_t& out);
 
 private:

@@ -28,7 +28,8 @@ Server::Server(net::EventLoop& loop, broker::Broker& broker)
       alarms_(broker.config().data_dir,
               resolve_size(broker.config().memory_high_watermark,
                            ResourceAlarms::total_memory_bytes(), "memory high watermark"),
-              resolve_size(broker.config().disk_free_limit, 0, "disk free limit")) {
+              resolve_size(broker.config().disk_free_limit, ResourceAlarms::total_memory_bytes(),
+                           "disk free limit")) {
     alarms_.check();
     loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
     broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
