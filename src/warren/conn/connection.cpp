@@ -351,14 +351,16 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
     }
     auth::UserDb& users = server_.broker().users();
     const auth::User* u = users.authenticate(user, password);
+    // As RabbitMQ: who and from where, never the password.
     if (!u) {
-        log().warn("{}: login refused for user '{}': invalid credentials", peer_.to_string(), user);
+        log().warn("login failed for user '{}' from {}: invalid credentials", user,
+                   peer_.to_string());
         refuse_login(m.mechanism);
         return;
     }
     if (users.is_loopback_only(user) && !peer_.is_loopback) {
-        log().warn("{}: login refused for user '{}': only allowed from localhost",
-                   peer_.to_string(), user);
+        log().warn("login failed for user '{}' from {}: user '{}' can only connect via localhost",
+                   user, peer_.to_string(), user);
         refuse_login(m.mechanism);
         return;
     }
