@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
         broker.start();
         warren::conn::Server server(loop, broker);
         server.listen(config.bind, config.port);
+        if (config.tls_port != 0)
+            server.listen_tls(config.tls_bind.empty() ? config.bind : config.tls_bind,
+                              config.tls_port);
 
         g_loop = &loop;
         struct sigaction sa {};
@@ -101,6 +104,12 @@ int main(int argc, char** argv) {
         if (!config.config_file.empty()) log.info("config file: {}", config.config_file);
         log.info("Warren 0.1.0 listening on {}:{} (data in {})",
                  config.bind.empty() ? "*" : config.bind, server.bound_port(), config.data_dir);
+        if (config.tls_port != 0) {
+            const std::string& tls_bind = config.tls_bind.empty() ? config.bind : config.tls_bind;
+            log.info("amqps (TLS) listening on {}:{} (certificate {}, verify {})",
+                     tls_bind.empty() ? "*" : tls_bind, server.tls_bound_port(),
+                     config.tls_cert_file, config.tls_verify_peer ? "verify_peer" : "verify_none");
+        }
         report_ready(ready_fd, 0);
         loop.run();
         log.info("shutting down: closing {} connection(s)", server.connection_count());
