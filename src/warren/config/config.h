@@ -20,6 +20,7 @@ struct Config {
     uint32_t frame_max = 131072;
     uint32_t channel_max = 2047;
     uint32_t handshake_timeout_ms = 10000;
+    uint32_t tls_handshake_timeout_ms = 5000;  // RabbitMQ's ssl_handshake_timeout
     std::string default_user = "guest";
     std::string default_pass = "guest";
     std::string default_vhost = "/";

@@ -626,8 +626,12 @@ void Connection::on_tick(Clock::time_point now) {
         return;
     }
     if (state_ != State::Open) {
-        if (now - opened_at_ >= std::chrono::milliseconds(server_.config().handshake_timeout_ms)) {
-            log().warn("{}: handshake timeout, closing", peer_.to_string());
+        const config::Config& c = server_.config();
+        bool tls_late = tls_ && transport_->is_handshaking() &&
+                        now - opened_at_ >= std::chrono::milliseconds(c.tls_handshake_timeout_ms);
+        if (tls_late || now - opened_at_ >= std::chrono::milliseconds(c.handshake_timeout_ms)) {
+            log().warn("{}: {}handshake timeout, closing", peer_.to_string(),
+                       tls_late ? "TLS " : "");
             shutdown_socket();
         }
         return;

@@ -293,6 +293,23 @@ def test_tls_handshake_is_subject_to_the_handshake_timeout(own_tls_broker, certs
     assert_healthy(b, certs)
 
 
+def test_ssl_handshake_timeout_limits_only_the_tls_handshake(own_tls_broker, certs):
+    b = own_tls_broker("--tls-handshake-timeout", "500")  # handshake_timeout stays 10 s
+    with socket.create_connection(("127.0.0.1", b.tls_port), timeout=5) as s:
+        start = time.monotonic()
+        assert read_until_closed(s) == b""
+        assert time.monotonic() - start < 3
+    wait_for_log(b, r"127\.0\.0\.1:\d+: TLS handshake timeout, closing")
+    with socket.create_connection(("127.0.0.1", b.port), timeout=5) as s:
+        s.settimeout(1.5)
+        with pytest.raises(socket.timeout):
+            s.recv(1)  # a silent plain client still has its 10 s
+    conn = tls_connect(b, certs)  # a TLS client that completes its handshake stays
+    time.sleep(1.0)
+    round_trip(conn)
+    conn.close()
+
+
 def test_bad_certificate_file_stops_the_broker(tmp_path, certs):
     import subprocess
     from conftest import WARREN_SERVER

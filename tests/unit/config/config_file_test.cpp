@@ -92,13 +92,15 @@ TEST(ConfigFile, SslOptions) {
         "ssl_options.certfile   = /etc/warren/server.pem\n"
         "ssl_options.keyfile    = /etc/warren/server.key\n"
         "ssl_options.verify     = verify_peer\n"
-        "ssl_options.fail_if_no_peer_cert = true\n");
+        "ssl_options.fail_if_no_peer_cert = true\n"
+        "ssl_handshake_timeout = 2500\n");
     EXPECT_EQ(c.tls_port, 5671);
     EXPECT_EQ(c.tls_cacert_file, "/etc/warren/ca.pem");
     EXPECT_EQ(c.tls_cert_file, "/etc/warren/server.pem");
     EXPECT_EQ(c.tls_key_file, "/etc/warren/server.key");
     EXPECT_TRUE(c.tls_verify_peer);
     EXPECT_TRUE(c.tls_fail_if_no_peer_cert);
+    EXPECT_EQ(c.tls_handshake_timeout_ms, 2500u);
     EXPECT_NO_THROW(validate(c));
     EXPECT_FALSE(parse("ssl_options.verify = verify_none\n").tls_verify_peer);
     EXPECT_EQ(error_of("ssl_options.fail_if_no_peer_cert = yes\n"),
