@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake make pkg-config python3 amqp-specs libspdlog-dev libfmt-dev
             nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev)
 test_pkgs=(python3-pika python3-pytest python3-pytest-timeout python3-kombu python3-amqp
-           amqp-tools clang
+           amqp-tools openssl clang
            libclang-rt-14-dev)
 bench_pkgs=(rabbitmq-server libbenchmark-dev)
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-20}
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 JOBS=${FUZZ_JOBS:-2}
-TARGETS=${FUZZ_TARGETS:-"frame field_table topic"}
+TARGETS=${FUZZ_TARGETS:-"frame field_table topic config_file"}
 
 if ! command -v clang++ >/dev/null; then
   echo "run-fuzz: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2

@@ -73,8 +73,12 @@ int main(int argc, char** argv) {
         if (warren::config::parse_command_line(argc, argv, config) ==
             warren::config::ParseOutcome::ExitOk)
             return 0;
-        if (!warren::util::set_log_level(config.log_level))
-            throw std::runtime_error("unknown log level '" + config.log_level + "'");
+        // Detached, the log is <data dir>/warren.log: RabbitMQ's log.file.level applies.
+        const std::string& level = config.detached && !config.log_file_level.empty()
+                                       ? config.log_file_level
+                                       : config.log_level;
+        if (!warren::util::set_log_level(level))
+            throw std::runtime_error("unknown log level '" + level + "'");
         std::filesystem::create_directories(config.data_dir);
         if (config.detached) {
             int parent_status = detach(ready_fd, config.data_dir);
@@ -88,6 +92,9 @@ int main(int argc, char** argv) {
         broker.start();
         warren::conn::Server server(loop, broker);
         server.listen(config.bind, config.port);
+        if (config.tls_port != 0)
+            server.listen_tls(config.tls_bind.empty() ? config.bind : config.tls_bind,
+                              config.tls_port);
         warren::admin::ControlSocket control(
             loop, {broker, server, [&loop] { loop.stop(); }, warren::admin::local_node_name()},
             warren::admin::socket_path(config.data_dir));
@@ -103,8 +110,15 @@ int main(int argc, char** argv) {
         // error, instead of killing the broker.
         signal(SIGXFSZ, SIG_IGN);
 
+        if (!config.config_file.empty()) log.info("config file: {}", config.config_file);
         log.info("Warren 0.1.0 listening on {}:{} (data in {})",
                  config.bind.empty() ? "*" : config.bind, server.bound_port(), config.data_dir);
+        if (config.tls_port != 0) {
+            const std::string& tls_bind = config.tls_bind.empty() ? config.bind : config.tls_bind;
+            log.info("amqps (TLS) listening on {}:{} (certificate {}, verify {})",
+                     tls_bind.empty() ? "*" : tls_bind, server.tls_bound_port(),
+                     config.tls_cert_file, config.tls_verify_peer ? "verify_peer" : "verify_none");
+        }
         report_ready(ready_fd, 0);
         loop.run();
         log.info("shutting down: closing {} connection(s)", server.connection_count());

@@ -2,7 +2,7 @@
 
 #include "warren/auth/password.h"
 #include "warren/broker/definitions.h"
-#include "warren/config/size.h"
+#include "warren/config/byte_size.h"
 #include "warren/store/atomic_file.h"
 #include "warren/util/log.h"
 
@@ -122,6 +122,7 @@ void Broker::add_defaults() {
 std::string Broker::definitions_path() const { return config_.data_dir + "/definitions.json"; }
 
 void Broker::start() {
+    users_.set_loopback_users(config_.loopback_users);
     loading_ = true;
     std::string text;
     auto ec = store::read_file(definitions_path(), text);

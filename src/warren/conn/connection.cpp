@@ -30,8 +30,10 @@ constexpr auto kCloseOkTimeout = std::chrono::seconds(3);
 
 }  // namespace
 
-Connection::Connection(Server& server, int fd, net::PeerAddress peer, uint64_t id)
-    : server_(server), fd_(fd), peer_(std::move(peer)), id_(id),
+Connection::Connection(Server& server, int fd, net::PeerAddress peer, uint64_t id,
+                       std::unique_ptr<net::Transport> tls)
+    : server_(server), fd_(fd), tls_(std::move(tls)),
+      transport_(tls_ ? tls_.get() : &net::plain_transport()), peer_(std::move(peer)), id_(id),
       frame_max_(server.config().frame_max),
       channel_max_(static_cast<uint16_t>(std::min<uint32_t>(server.config().channel_max, 65535))) {
     opened_at_ = last_read_ = last_write_ = server_.loop().now();
@@ -62,12 +64,14 @@ void Connection::read_input() {
     // connections so hold no read buffer at all.
     static util::ByteBuffer scratch(kReadChunk * 4);
     size_t total = 0;
-    while (state_ != State::Closed && !blocked_ && total < kReadBudget) {
+    // Past the budget only to empty a TLS record already decrypted: epoll cannot report it.
+    while (state_ != State::Closed && !blocked_ &&
+           (total < kReadBudget || transport_->has_pending_input())) {
         bool own = !in_.empty();
         util::ByteBuffer& buf = own ? in_ : scratch;
         if (!own) scratch.clear();
         uint8_t* dst = buf.prepare(kReadChunk);
-        ssize_t n = ::read(fd_, dst, kReadChunk);
+        ssize_t n = transport_->read(fd_, dst, kReadChunk);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n <= 0) {
@@ -91,6 +95,7 @@ void Connection::read_input() {
         if (static_cast<size_t>(n) < kReadChunk) break;  // drained for now
     }
     if (in_.empty()) in_.shrink_if_idle(0);
+    if (tls_ && state_ != State::Closed && transport_->has_pending_output()) schedule_flush();
 }
 
 size_t Connection::process_input(const uint8_t* data, size_t size) {
@@ -351,14 +356,16 @@ void Connection::on_start_ok(const amqp::ConnectionStartOk& m) {
     }
     auth::UserDb& users = server_.broker().users();
     const auth::User* u = users.authenticate(user, password);
+    // As RabbitMQ: who and from where, never the password.
     if (!u) {
-        log().warn("{}: login refused for user '{}': invalid credentials", peer_.to_string(), user);
+        log().warn("login failed for user '{}' from {}: invalid credentials", user,
+                   peer_.to_string());
         refuse_login(m.mechanism);
         return;
     }
     if (users.is_loopback_only(user) && !peer_.is_loopback) {
-        log().warn("{}: login refused for user '{}': only allowed from localhost",
-                   peer_.to_string(), user);
+        log().warn("login failed for user '{}' from {}: user '{}' can only connect via localhost",
+                   user, peer_.to_string(), user);
         refuse_login(m.mechanism);
         return;
     }
@@ -457,6 +464,7 @@ void Connection::close_all_channels() {
 
 void Connection::shutdown_socket() {
     if (state_ == State::Closed) return;
+    transport_->close();
     flush();
     close_all_channels();
     state_ = State::Closed;
@@ -527,8 +535,8 @@ void Connection::schedule_flush() {
 void Connection::run_turn_task() { flush(); }
 
 void Connection::flush() {
-    if (fd_ < 0 || out_.empty()) return;
-    if (!out_.flush(fd_)) {
+    if (fd_ < 0 || (out_.empty() && !transport_->has_pending_output())) return;
+    if (!transport_->flush(fd_, out_)) {
         log().debug("connection {}: write failed", id_);
         out_ = net::OutQueue();
         if (state_ != State::Closed) {
@@ -538,7 +546,7 @@ void Connection::flush() {
         return;
     }
     last_write_ = server_.loop().now();
-    bool pending = !out_.empty();
+    bool pending = !out_.empty() || transport_->has_pending_output();
     if (pending != want_write_ && state_ != State::Closed) {
         want_write_ = pending;
         update_interest();
@@ -602,6 +610,8 @@ void Connection::unblock() {
         size_t used = process_input(in_.data(), in_.size());
         if (state_ != State::Closed) in_.consume(used);
     }
+    // Decrypted TLS input left behind when the block began: epoll will not report it.
+    if (state_ != State::Closed && !blocked_ && transport_->has_pending_input()) read_input();
 }
 
 void Connection::note_throttled(Channel* channel) {
@@ -618,8 +628,12 @@ void Connection::on_tick(Clock::time_point now) {
         return;
     }
     if (state_ != State::Open) {
-        if (now - opened_at_ >= std::chrono::milliseconds(server_.config().handshake_timeout_ms)) {
-            log().warn("{}: handshake timeout, closing", peer_.to_string());
+        const config::Config& c = server_.config();
+        bool tls_late = tls_ && transport_->is_handshaking() &&
+                        now - opened_at_ >= std::chrono::milliseconds(c.tls_handshake_timeout_ms);
+        if (tls_late || now - opened_at_ >= std::chrono::milliseconds(c.handshake_timeout_ms)) {
+            log().warn("{}: {}handshake timeout, closing", peer_.to_string(),
+                       tls_late ? "TLS " : "");
             shutdown_socket();
         }
         return;

@@ -8,6 +8,7 @@
 #include "warren/net/event_loop.h"
 #include "warren/net/listener.h"
 #include "warren/net/out_queue.h"
+#include "warren/net/transport.h"
 #include "warren/util/byte_buffer.h"
 
 #include <memory>
@@ -32,7 +33,9 @@ class Channel;
 /// Server deletes it at the end of the turn in which it closed.
 class Connection : public net::IoHandler, private net::TurnTask {
 public:
-    Connection(Server& server, int fd, net::PeerAddress peer, uint64_t id);
+    /// `tls` is the socket's TLS session (amqps), or null for plain TCP.
+    Connection(Server& server, int fd, net::PeerAddress peer, uint64_t id,
+               std::unique_ptr<net::Transport> tls = nullptr);
     ~Connection();
 
     void on_io(uint32_t events) override;
@@ -136,6 +139,8 @@ private:
 
     Server& server_;
     int fd_;
+    std::unique_ptr<net::Transport> tls_;
+    net::Transport* transport_;  // tls_, or the shared plain transport
     net::PeerAddress peer_;
     uint64_t id_;
     State state_ = State::AwaitingHeader;

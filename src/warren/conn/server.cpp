@@ -2,7 +2,7 @@
 
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
-#include "warren/config/size.h"
+#include "warren/config/byte_size.h"
 #include "warren/util/log.h"
 
 #include <unistd.h>
@@ -14,11 +14,13 @@ namespace warren::conn {
 
 Server::Server(net::EventLoop& loop, broker::Broker& broker)
     : loop_(loop), broker_(broker),
-      listener_(loop, [this](int fd, const net::PeerAddress& peer) { accept(fd, peer); }),
+      listener_(loop,
+                [this](int fd, const net::PeerAddress& peer) { accept(fd, peer, nullptr); }),
       alarms_(broker.config().data_dir,
               config::resolve_size(broker.config().memory_high_watermark,
                                    config::total_memory_bytes(), "memory high watermark"),
-              config::resolve_size(broker.config().disk_free_limit, 0, "disk free limit")) {
+              config::resolve_size(broker.config().disk_free_limit, config::total_memory_bytes(),
+                                   "disk free limit")) {
     alarms_.check();
     loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
     broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
@@ -58,9 +60,26 @@ Server::~Server() {
 
 void Server::listen(const std::string& address, uint16_t port) { listener_.listen(address, port); }
 
-void Server::accept(int fd, const net::PeerAddress& peer) {
+void Server::listen_tls(const std::string& address, uint16_t port) {
+    const config::Config& c = config();
+    tls_context_ = std::make_unique<net::TlsContext>(net::TlsOptions{
+        c.tls_cert_file, c.tls_key_file, c.tls_key_password, c.tls_cacert_file,
+        c.tls_verify_peer, c.tls_fail_if_no_peer_cert});
+    tls_listener_ = std::make_unique<net::Listener>(
+        loop_, [this](int fd, const net::PeerAddress& peer) {
+            auto tls = tls_context_->accept(fd, peer.to_string());
+            if (!tls) {
+                ::close(fd);
+                return;
+            }
+            accept(fd, peer, std::move(tls));
+        });
+    tls_listener_->listen(address, port);
+}
+
+void Server::accept(int fd, const net::PeerAddress& peer, std::unique_ptr<net::Transport> tls) {
     uint64_t id = next_connection_id_++;
-    auto c = std::make_unique<Connection>(*this, fd, peer, id);
+    auto c = std::make_unique<Connection>(*this, fd, peer, id, std::move(tls));
     Connection* raw = c.get();
     connections_.emplace(raw, std::move(c));
 }

@@ -4,6 +4,7 @@
 #include "warren/conn/resource_alarms.h"
 #include "warren/net/event_loop.h"
 #include "warren/net/listener.h"
+#include "warren/net/tls_context.h"
 
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,10 @@ public:
 
     void listen(const std::string& address, uint16_t port);
     uint16_t bound_port() const { return listener_.bound_port(); }
+    /// The amqps listener, with the certificate and verification from the config's TLS
+    /// settings. Throws std::runtime_error when they cannot be loaded or the port is taken.
+    void listen_tls(const std::string& address, uint16_t port);
+    uint16_t tls_bound_port() const { return tls_listener_ ? tls_listener_->bound_port() : 0; }
 
     net::EventLoop& loop() { return loop_; }
     broker::Broker& broker() { return broker_; }
@@ -55,7 +60,7 @@ public:
     void forget_durability_waiter(Channel* channel);
 
 private:
-    void accept(int fd, const net::PeerAddress& peer);
+    void accept(int fd, const net::PeerAddress& peer, std::unique_ptr<net::Transport> tls);
     void on_durable(uint64_t position);
     void on_store_failed();
     void sweep();
@@ -64,6 +69,8 @@ private:
     net::EventLoop& loop_;
     broker::Broker& broker_;
     net::Listener listener_;
+    std::unique_ptr<net::TlsContext> tls_context_;
+    std::unique_ptr<net::Listener> tls_listener_;
     ResourceAlarms alarms_;
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
     std::vector<Connection*> released_;

@@ -2,7 +2,9 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace warren::net {
 
@@ -48,24 +50,40 @@ bool OutQueue::flush(int fd) {
             if (errno == EINTR) continue;
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
-        size_t left = static_cast<size_t>(w);
-        bytes_ -= left;
-        while (left > 0) {
-            Segment& s = segments_.front();
-            size_t rest = s.len - head_written_;
-            if (left >= rest) {
-                left -= rest;
-                head_written_ = 0;
-                segments_.pop_front();
-            } else {
-                head_written_ += left;
-                left = 0;
-            }
+        consume(static_cast<size_t>(w));
+        if (w == 0) break;
+    }
+    return true;
+}
+
+size_t OutQueue::peek(uint8_t* dst, size_t max) const {
+    size_t copied = 0;
+    size_t skip = head_written_;
+    for (auto it = segments_.begin(); it != segments_.end() && copied < max; ++it) {
+        const uint8_t* base = it->ref ? it->ptr : arena_.data() + it->offset;
+        size_t n = std::min(it->len - skip, max - copied);
+        std::memcpy(dst + copied, base + skip, n);
+        copied += n;
+        skip = 0;
+    }
+    return copied;
+}
+
+void OutQueue::consume(size_t n) {
+    bytes_ -= n;
+    while (n > 0) {
+        Segment& s = segments_.front();
+        size_t rest = s.len - head_written_;
+        if (n >= rest) {
+            n -= rest;
+            head_written_ = 0;
+            segments_.pop_front();
+        } else {
+            head_written_ += n;
+            n = 0;
         }
-        if (static_cast<size_t>(w) == 0) break;
     }
     if (segments_.empty()) arena_.clear();
-    return true;
 }
 
 void OutQueue::trim() {

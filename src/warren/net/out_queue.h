@@ -31,6 +31,12 @@ public:
     /// Writes as much as the socket takes. Returns false on a socket error.
     bool flush(int fd);
 
+    /// Copies up to `max` bytes from the front into `dst` without consuming them, for a
+    /// transport that cannot writev (TLS encrypts from a copy). Returns the count.
+    size_t peek(uint8_t* dst, size_t max) const;
+    /// Drops `n` bytes (at most size()) from the front, as a successful write does.
+    void consume(size_t n);
+
     /// Frees the arena after a burst so idle connections stay small.
     void trim();
 

@@ -69,8 +69,10 @@ function tryConnect(port) {
 }
 
 class SpawnedBroker {
-  constructor(bin) {
+  // extraArgs: async () => [...] adds command-line flags (e.g. the TLS listener's).
+  constructor(bin, extraArgs = async () => []) {
     this.bin = bin;
+    this.extraArgs = extraArgs;
     this.logTail = '';
     this.exit = null; // { code, signal } once exited
   }
@@ -93,7 +95,8 @@ class SpawnedBroker {
     }
     this.port = await freePort();
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-it-node-'));
-    const args = ['--port', String(this.port), '--data-dir', this.dataDir, '--log-level', 'info'];
+    const args = ['--port', String(this.port), '--data-dir', this.dataDir, '--log-level', 'info',
+      ...(await this.extraArgs())];
     this.child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (c) => this.appendLog(c));
     this.child.stderr.on('data', (c) => this.appendLog(c));
@@ -184,15 +187,19 @@ class ExternalBroker {
 }
 
 // Registers before/after hooks for the current test file and returns a
-// handle whose .url is valid inside tests.
-function useBroker() {
+// handle whose .url is valid inside tests. options.extraArgs (async, returns an
+// array) adds flags to a spawned broker.
+function useBroker(options = {}) {
   const handle = { url: null, broker: null };
   before(
     async () => {
       const ext = process.env.WARREN_TEST_URL;
       const broker = ext
         ? new ExternalBroker(ext)
-        : new SpawnedBroker(process.env.WARREN_SERVER || path.join(REPO_ROOT, 'build', 'warren-server'));
+        : new SpawnedBroker(
+            process.env.WARREN_SERVER || path.join(REPO_ROOT, 'build', 'warren-server'),
+            options.extraArgs,
+          );
       await broker.start();
       handle.broker = broker;
       handle.url = broker.url;
@@ -451,6 +458,8 @@ function channelClosedText(code, replyText) {
 
 module.exports = {
   T,
+  freePort,
+  tryConnect,
   TEST_TIMEOUT,
   Ctx,
   useBroker,

@@ -125,12 +125,16 @@ class WarrenProcess:
         self.proc = None
         self._log = None
 
+    def command(self):
+        """The command line; a subclass may take its settings from a config file instead."""
+        return self.wrapper + [WARREN_SERVER, "--port", str(self.port), "--data-dir",
+                               str(self.data_dir), "--log-level", "info"] + self.extra_args
+
     def start(self):
         if not os.path.exists(WARREN_SERVER):
             pytest.fail("warren-server binary not found at %s (build it, or set WARREN_SERVER, "
                         "or WARREN_TEST_URL for an external broker)" % WARREN_SERVER, pytrace=False)
-        cmd = self.wrapper + [WARREN_SERVER, "--port", str(self.port), "--data-dir",
-                              str(self.data_dir), "--log-level", "info"] + self.extra_args
+        cmd = self.command()
         self._log = open(self.log_path, "ab")
         self._log.write(("\n==== starting: %s\n" % " ".join(cmd)).encode())
         self._log.flush()

@@ -25,7 +25,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$HERE/../../.." && pwd)"
 CHECK_TIMEOUT=20
 
-for tool in amqp-publish amqp-consume amqp-get amqp-declare-queue amqp-delete-queue node timeout; do
+for tool in amqp-publish amqp-consume amqp-get amqp-declare-queue amqp-delete-queue node timeout openssl; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "missing required tool: $tool (amqp-tools: apt-get install amqp-tools)" >&2
     echo "0 passed, 1 failed"
@@ -85,10 +85,32 @@ record() { # record NAME STATUS [LOGFILE]
 }
 
 # ---------------------------------------------------------------------------
+# TLS certificates (openssl CLI): a CA, a server certificate for localhost signed by it,
+# and an unrelated CA that must not be trusted.
+make_certs() { # make_certs DIR
+  local d="$1" name
+  for name in ca other; do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$name.key" 2>/dev/null
+    openssl req -x509 -new -key "$d/$name.key" -out "$d/$name.pem" -days 2 \
+      -subj "/CN=Warren test CA $name" -addext basicConstraints=critical,CA:TRUE \
+      -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  done
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/server.key" 2>/dev/null
+  openssl req -new -key "$d/server.key" -out "$d/server.csr" -subj /CN=localhost 2>/dev/null
+  printf '%s\n' 'basicConstraints = critical, CA:FALSE' \
+    'keyUsage = critical, digitalSignature, keyEncipherment' 'extendedKeyUsage = serverAuth' \
+    'subjectAltName = DNS:localhost,IP:127.0.0.1' >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+    -out "$d/server.pem" -days 2 -extfile "$d/server.ext" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------
 # broker
+TLS_PORT=""
+CERTS="$WORK/certs"
 if [[ -n "${WARREN_TEST_URL:-}" ]]; then
   URL="$WARREN_TEST_URL"
-  echo "# using external broker $URL"
+  echo "# using external broker $URL (amqps checks skipped: its TLS setup is unknown)"
 else
   SERVER="${WARREN_SERVER:-$REPO_ROOT/build/warren-server}"
   if [[ ! -x "$SERVER" ]]; then
@@ -97,14 +119,18 @@ else
     exit 1
   fi
   PORT="$(free_port)"
+  TLS_PORT="$(free_port)"
+  mkdir -p "$CERTS"
+  make_certs "$CERTS"
   DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/warren-it-shell-data.XXXXXX")"
-  "$SERVER" --port "$PORT" --data-dir "$DATA_DIR" --log-level info >"$BROKER_LOG" 2>&1 &
+  "$SERVER" --port "$PORT" --data-dir "$DATA_DIR" --log-level info --tls-port "$TLS_PORT" \
+    --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" >"$BROKER_LOG" 2>&1 &
   BROKER_PID=$!
   deadline=$((SECONDS + 10))
   started=0
   while ((SECONDS <= deadline)); do
     if ! kill -0 "$BROKER_PID" 2>/dev/null; then break; fi
-    if port_open "$PORT"; then started=1; break; fi
+    if port_open "$PORT" && port_open "$TLS_PORT"; then started=1; break; fi
     sleep 0.05
   done
   if [[ "$started" -ne 1 ]]; then
@@ -119,7 +145,7 @@ fi
 
 # ---------------------------------------------------------------------------
 # helpers available inside checks (exported to the `timeout bash -c` children)
-export URL HERE WORK
+export URL HERE WORK TLS_PORT CERTS
 
 uniq_name() { # unique, registered for cleanup
   local n
@@ -471,6 +497,55 @@ login_errors() {
     "$err"
 }
 
+amqps_publish_and_consume() {
+  local q tls_url out
+  tls_url="amqps://guest:guest@localhost:$TLS_PORT"
+  q="$(uniq_name amqps)"
+  amqp-declare-queue --ssl --cacert "$CERTS/ca.pem" -u "$tls_url" -q "$q" >/dev/null
+  amqp-publish --ssl --cacert "$CERTS/ca.pem" -u "$tls_url" -r "$q" -b "over tls"
+  head -c 2097152 /dev/urandom >"$WORK/amqps-big.in"
+  amqp-publish --ssl --cacert "$CERTS/ca.pem" -u "$tls_url" -r "$q" <"$WORK/amqps-big.in"
+  # the plain listener sees what came in over TLS
+  expect_counts "$q" "2 0"
+  out="$(amqp-get --ssl --cacert "$CERTS/ca.pem" -u "$tls_url" -q "$q")"
+  expect_eq "first body over amqps" "over tls" "$out"
+  amqp-consume --ssl --cacert "$CERTS/ca.pem" -u "$tls_url" -q "$q" -c 1 -- \
+    sh -c 'cat >"$WORK/amqps-big.out"'
+  cmp "$WORK/amqps-big.in" "$WORK/amqps-big.out"
+  amqp-delete-queue --ssl --cacert "$CERTS/ca.pem" -u "$tls_url" -q "$q" >/dev/null
+}
+
+amqps_untrusted_ca_fails() {
+  local status err
+  status=0
+  err="$(amqp-get --ssl --cacert "$CERTS/other.pem" -u "amqps://guest:guest@localhost:$TLS_PORT" \
+    -q whatever 2>&1)" || status=$?
+  expect_eq "untrusted CA status" 1 "$status"
+  # rabbitmq-c reports a failed TLS handshake (here: certificate verification) this way
+  expect_eq "untrusted CA error" "opening socket to localhost:$TLS_PORT" "$err"
+  # the broker is fine
+  amqp-declare-queue --ssl --cacert "$CERTS/ca.pem" -u "amqps://guest:guest@localhost:$TLS_PORT" \
+    -q "$(uniq_name after-bad-ca)" >/dev/null
+}
+
+plain_client_on_tls_port_fails() {
+  local status
+  status=0
+  timeout 8 amqp-get -u "amqp://guest:guest@127.0.0.1:$TLS_PORT" -q whatever >/dev/null 2>&1 || status=$?
+  [[ "$status" -ne 0 && "$status" -ne 124 ]] || fail "expected a prompt failure, got status $status"
+  # and a TLS client on the plain port
+  status=0
+  timeout 8 amqp-get --ssl --cacert "$CERTS/ca.pem" -u "amqps://guest:guest@localhost:${URL##*:}" \
+    -q whatever >/dev/null 2>&1 || status=$?
+  [[ "$status" -ne 0 && "$status" -ne 124 ]] || fail "expected a prompt failure, got status $status"
+  local q
+  q="$(uniq_name after-wrong-port)"
+  amqp-declare-queue -u "$URL" -q "$q" >/dev/null
+  amqp-declare-queue --ssl --cacert "$CERTS/ca.pem" -u "amqps://guest:guest@localhost:$TLS_PORT" \
+    -q "$q" >/dev/null
+  amqp-delete-queue -u "$URL" -q "$q" >/dev/null
+}
+
 CHECKS=(
   declare_queue
   declare_durable_queue
@@ -490,6 +565,9 @@ CHECKS=(
   publish_to_missing_exchange_fails
   login_errors
 )
+if [[ -n "$TLS_PORT" ]]; then
+  CHECKS+=(amqps_publish_and_consume amqps_untrusted_ca_fails plain_client_on_tls_port_fails)
+fi
 export -f "${CHECKS[@]}"
 
 for c in "${CHECKS[@]}"; do

@@ -28,7 +28,7 @@ private:
 
 ParseOutcome parse(std::initializer_list<const char*> args, Config& c) {
     Args a(args);
-    return parse_command_line(a.argc(), a.argv(), c);
+    return parse_command_line(a.argc(), a.argv(), c, "");
 }
 
 std::string error_of(std::initializer_list<const char*> args) {
@@ -138,13 +138,93 @@ TEST(ParseCommandLine, HelpReturnsExitOkAndPrintsEveryFlag) {
 
 TEST(HelpText, ListsEveryFlag) {
     std::string help = help_text();
-    for (const char* flag : {"--port VALUE", "--bind VALUE", "--data-dir VALUE", "--log-level",
+    for (const char* flag : {"--port PORT", "--bind ADDRESS", "--data-dir DIR", "--log-level",
                              "--max-message-size", "--heartbeat", "--frame-max", "--channel-max",
                              "--handshake-timeout", "--default-user", "--default-pass",
                              "--default-vhost", "--load-definitions", "--detached", "--pid-file",
-                             "--help"})
+                             "--config FILE", "--loopback-users", "--tls-port PORT",
+                             "--tls-cert FILE", "--tls-key FILE", "--tls-ca-cert FILE",
+                             "--tls-verify MODE", "--tls-fail-if-no-peer-cert", "--help"})
         EXPECT_NE(help.find(flag), std::string::npos) << flag;
-    EXPECT_EQ(help.find("--detached VALUE"), std::string::npos);
+    // Switches take no value: their help text follows the flag directly.
+    auto after = [&](const std::string& flag) {
+        size_t at = help.find(flag) + flag.size();
+        return help.substr(help.find_first_not_of(' ', at), 12);
+    };
+    EXPECT_EQ(after("--detached"), "Run in the b");
+    EXPECT_EQ(after("--tls-fail-if-no-peer-cert"), "With verify_");
+    EXPECT_EQ(after("--port"), "PORT        ");
+}
+
+TEST(HelpText, NamesTheConfigKeyOfEachFlagAndTheFileOnlyKeys) {
+    std::string help = help_text();
+    for (const char* key : {"[listeners.tcp.default]", "[heartbeat]", "[default_pass]",
+                            "[listeners.ssl.default]", "[ssl_options.certfile]",
+                            "[ssl_options.verify]", "[ssl_options.fail_if_no_peer_cert]",
+                            "loopback_users.NAME = BOOL", "vm_memory_high_watermark.relative",
+                            "vm_memory_high_watermark.absolute", "disk_free_limit.relative",
+                            "disk_free_limit.absolute", "log.file.level"})
+        EXPECT_NE(help.find(key), std::string::npos) << key;
+}
+
+TEST(ParseCommandLine, SwitchesTakeAnOptionalBooleanValue) {
+    Config c;
+    parse({"--tls-fail-if-no-peer-cert", "--tls-verify", "verify_peer", "--tls-ca-cert", "ca.pem"},
+          c);
+    EXPECT_TRUE(c.tls_fail_if_no_peer_cert);
+    parse({"--tls-fail-if-no-peer-cert=false"}, c);
+    EXPECT_FALSE(c.tls_fail_if_no_peer_cert);
+    EXPECT_EQ(error_of({"--detached=maybe"}),
+              "invalid value 'maybe' for --detached (expected true or false)");
+}
+
+TEST(ParseCommandLine, TlsFlagsSetTheTlsListener) {
+    Config c;
+    parse({"--tls-port", "5671", "--tls-cert", "s.pem", "--tls-key", "k.pem", "--tls-ca-cert",
+           "ca.pem", "--tls-verify", "verify_peer"},
+          c);
+    EXPECT_EQ(c.tls_port, 5671);
+    EXPECT_EQ(c.tls_cert_file, "s.pem");
+    EXPECT_EQ(c.tls_key_file, "k.pem");
+    EXPECT_EQ(c.tls_cacert_file, "ca.pem");
+    EXPECT_TRUE(c.tls_verify_peer);
+}
+
+TEST(ParseCommandLine, TlsListenerWithoutCertificateIsRefused) {
+    EXPECT_EQ(error_of({"--tls-port", "5671"}),
+              "the TLS listener (listeners.ssl.default, --tls-port) needs ssl_options.certfile "
+              "and ssl_options.keyfile (--tls-cert, --tls-key)");
+    EXPECT_EQ(error_of({"--tls-verify", "verify_peer"}),
+              "ssl_options.verify = verify_peer needs ssl_options.cacertfile (--tls-ca-cert)");
+    EXPECT_EQ(error_of({"--tls-fail-if-no-peer-cert"}),
+              "ssl_options.fail_if_no_peer_cert = true needs ssl_options.verify = verify_peer");
+    EXPECT_EQ(error_of({"--tls-verify", "verify_some"}),
+              "invalid value 'verify_some' for --tls-verify (expected verify_peer or verify_none)");
+}
+
+TEST(ParseCommandLine, LoopbackUsersTakesAListOrNone) {
+    Config c;
+    EXPECT_EQ(c.loopback_users, std::vector<std::string>{"guest"});
+    parse({"--loopback-users", "none"}, c);
+    EXPECT_TRUE(c.loopback_users.empty());
+    parse({"--loopback-users", "guest,admin"}, c);
+    EXPECT_EQ(c.loopback_users, (std::vector<std::string>{"guest", "admin"}));
+    EXPECT_EQ(error_of({"--loopback-users", "a,,b"}),
+              "invalid value 'a,,b' for --loopback-users (expected none or NAME[,NAME...])");
+}
+
+TEST(ParseCommandLine, ExplicitConfigFileThatIsMissingIsAnError) {
+    EXPECT_EQ(error_of({"--config", "/nonexistent/warren.conf"}),
+              "cannot read config file '/nonexistent/warren.conf'");
+    EXPECT_EQ(error_of({"--config"}), "--config needs a value");
+}
+
+TEST(ParseCommandLine, MissingDefaultConfigFileIsFine) {
+    Config c;
+    Args a({});
+    EXPECT_EQ(parse_command_line(a.argc(), a.argv(), c, "/nonexistent/warren.conf"),
+              ParseOutcome::Run);
+    EXPECT_EQ(c.config_file, "");
 }
 
 }  // namespace

@@ -214,5 +214,41 @@ TEST(OutQueue, FlushToABadDescriptorReportsAnError) {
     EXPECT_FALSE(q.flush(-1));
 }
 
+TEST(OutQueue, PeekCopiesAcrossSegmentsWithoutConsuming) {
+    OutQueue q;
+    put_arena(q, "head-");
+    auto body = util::SharedBytes::copy_of(pattern(OutQueue::kReferenceThreshold, 'p'));
+    q.append_shared(body, body.data(), body.size());
+    put_arena(q, "-tail");
+    std::string all = "head-" + pattern(OutQueue::kReferenceThreshold, 'p') + "-tail";
+    std::string buf(all.size() + 10, '\0');
+    auto* dst = reinterpret_cast<uint8_t*>(buf.data());
+    ASSERT_EQ(q.peek(dst, buf.size()), all.size());
+    EXPECT_EQ(buf.substr(0, all.size()), all);
+    ASSERT_EQ(q.peek(dst, 7), 7u);
+    EXPECT_EQ(buf.substr(0, 7), "head-" + all.substr(5, 2));
+    EXPECT_EQ(q.size(), all.size());
+}
+
+TEST(OutQueue, ConsumeDropsFromTheFrontAcrossSegments) {
+    OutQueue q;
+    put_arena(q, "abc");
+    auto body = util::SharedBytes::copy_of(pattern(OutQueue::kReferenceThreshold, 'c'));
+    q.append_shared(body, body.data(), body.size());
+    put_arena(q, "xyz");
+    std::string all = "abc" + pattern(OutQueue::kReferenceThreshold, 'c') + "xyz";
+    q.consume(2);
+    std::string buf(all.size(), '\0');
+    auto* dst = reinterpret_cast<uint8_t*>(buf.data());
+    ASSERT_EQ(q.peek(dst, buf.size()), all.size() - 2);
+    EXPECT_EQ(buf.substr(0, all.size() - 2), all.substr(2));
+    q.consume(all.size() - 4);
+    ASSERT_EQ(q.peek(dst, buf.size()), 2u);
+    EXPECT_EQ(buf.substr(0, 2), "yz");
+    q.consume(2);
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.arena().size(), 0u) << "the arena is reclaimed once everything is consumed";
+}
+
 }  // namespace
 }  // namespace warren::net
