@@ -64,11 +64,11 @@ std::string_view get_key(amqp::Reader& r) { return r.bytes(r.u16()); }
 class RecoveryIndex {
 public:
     void publish(uint64_t id, Location loc, const std::vector<std::string_view>& queues) {
-        Rec rec{id, loc, 0, kLive};
+        Rec rec{id, loc, 0, kIsLive};
         if (queues.size() == 1) {
             rec.queue = key(queues[0]);
         } else {
-            rec.flags |= kMulti;
+            rec.flags |= kHasMany;
             rec.queue = static_cast<uint32_t>(multi_.size());
             auto& holders = multi_.emplace_back();
             for (std::string_view q : queues) holders.push_back({key(q), false, loc});
@@ -92,20 +92,20 @@ public:
         Rec* rec = find(id);
         if (!rec) {
             // Out of id order: kept aside and merged back in emit().
-            late_[id] = Rec{id, loc, k, static_cast<uint8_t>(kLive | (delivered ? kDelivered : 0))};
+            late_[id] = Rec{id, loc, k, static_cast<uint8_t>(kIsLive | (delivered ? kWasDelivered : 0))};
             return;
         }
-        if (!(rec->flags & kMulti)) {
-            if (rec->queue == k || !(rec->flags & kLive)) {
+        if (!(rec->flags & kHasMany)) {
+            if (rec->queue == k || !(rec->flags & kIsLive)) {
                 *rec = Rec{id, loc, k,
-                           static_cast<uint8_t>(kLive | (delivered ? kDelivered : 0))};
+                           static_cast<uint8_t>(kIsLive | (delivered ? kWasDelivered : 0))};
                 return;
             }
             // Another queue still holds the original: become a multi-holder entry.
             auto index = static_cast<uint32_t>(multi_.size());
-            multi_.push_back({Holder{rec->queue, (rec->flags & kDelivered) != 0, rec->loc}});
+            multi_.push_back({Holder{rec->queue, (rec->flags & kWasDelivered) != 0, rec->loc}});
             rec->queue = index;
-            rec->flags = kLive | kMulti;
+            rec->flags = kIsLive | kHasMany;
         }
         auto& holders = multi_[rec->queue];
         for (Holder& h : holders) {
@@ -115,7 +115,7 @@ public:
             return;
         }
         holders.push_back(Holder{k, delivered, loc});
-        rec->flags |= kLive;
+        rec->flags |= kIsLive;
     }
 
     /// A remove (delivered = false) or delivered record for `queue`.
@@ -123,11 +123,11 @@ public:
         auto k = key_index_.find(queue);
         if (k == key_index_.end()) return;
         Rec* rec = find(id);
-        if (!rec || !(rec->flags & kLive)) return;
-        if (!(rec->flags & kMulti)) {
+        if (!rec || !(rec->flags & kIsLive)) return;
+        if (!(rec->flags & kHasMany)) {
             if (rec->queue != k->second) return;
-            rec->flags = static_cast<uint8_t>(delivered ? rec->flags | kDelivered
-                                                        : rec->flags & ~kLive);
+            rec->flags = static_cast<uint8_t>(delivered ? rec->flags | kWasDelivered
+                                                        : rec->flags & ~kIsLive);
             return;
         }
         auto& holders = multi_[rec->queue];
@@ -137,7 +137,7 @@ public:
                 holders[i].delivered = true;
             } else {
                 holders.erase(holders.begin() + static_cast<ptrdiff_t>(i));
-                if (holders.empty()) rec->flags &= static_cast<uint8_t>(~kLive);
+                if (holders.empty()) rec->flags &= static_cast<uint8_t>(~kIsLive);
             }
             return;
         }
@@ -155,10 +155,10 @@ public:
         size_t live = 0;
         auto late = late_.begin();
         auto one = [&](const Rec& rec) {
-            if (!(rec.flags & kLive)) return;
+            if (!(rec.flags & kIsLive)) return;
             ++live;
-            if (!(rec.flags & kMulti)) {
-                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kDelivered) != 0});
+            if (!(rec.flags & kHasMany)) {
+                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kWasDelivered) != 0});
                 return;
             }
             for (const Holder& h : multi_[rec.queue])
@@ -173,11 +173,11 @@ public:
     }
 
 private:
-    enum : uint8_t { kLive = 1, kDelivered = 2, kMulti = 4 };
+    enum : uint8_t { kIsLive = 1, kWasDelivered = 2, kHasMany = 4 };
     struct Rec {
         uint64_t id;
         Location loc;
-        uint32_t queue;  // key index, or index into multi_ with kMulti
+        uint32_t queue;  // key index, or index into multi_ with kHasMany
         uint8_t flags;
     };
     struct Holder {
@@ -187,14 +187,14 @@ private:
     };
 
     void drop_from(Rec& rec, uint32_t k) {
-        if (!(rec.flags & kLive)) return;
-        if (!(rec.flags & kMulti)) {
-            if (rec.queue == k) rec.flags &= static_cast<uint8_t>(~kLive);
+        if (!(rec.flags & kIsLive)) return;
+        if (!(rec.flags & kHasMany)) {
+            if (rec.queue == k) rec.flags &= static_cast<uint8_t>(~kIsLive);
             return;
         }
         auto& holders = multi_[rec.queue];
         std::erase_if(holders, [&](const Holder& h) { return h.key == k; });
-        if (holders.empty()) rec.flags &= static_cast<uint8_t>(~kLive);
+        if (holders.empty()) rec.flags &= static_cast<uint8_t>(~kIsLive);
     }
     struct KeyHash {
         using is_transparent = void;
