@@ -92,13 +92,12 @@ public:
         Rec* rec = find(id);
         if (!rec) {
             // Out of id order: kept aside and merged back in emit().
-            late_[id] = Rec{id, loc, k, static_cast<uint8_t>(kIsLive | (delivered ? kWasDelivered : 0))};
+            late_[id] = Rec{id, loc, k, flags_for(delivered)};
             return;
         }
         if (!(rec->flags & kHasMany)) {
             if (rec->queue == k || !(rec->flags & kIsLive)) {
-                *rec = Rec{id, loc, k,
-                           static_cast<uint8_t>(kIsLive | (delivered ? kWasDelivered : 0))};
+                *rec = Rec{id, loc, k, flags_for(delivered)};
                 return;
             }
             // Another queue still holds the original: become a multi-holder entry.
@@ -185,6 +184,10 @@ private:
         bool delivered;
         Location loc;  // differs from the message's once this copy was relocated
     };
+
+    static uint8_t flags_for(bool delivered) {
+        return static_cast<uint8_t>(kIsLive | (delivered ? kWasDelivered : 0));
+    }
 
     void drop_from(Rec& rec, uint32_t k) {
         if (!(rec.flags & kIsLive)) return;
@@ -660,7 +663,8 @@ void MessageLog::batch(std::unordered_map<std::string, std::vector<uint64_t>>& b
                        std::string_view queue, uint64_t id) {
     if (closed_) return;
     auto it = batches.find(std::string(queue));
-    if (it == batches.end()) it = batches.emplace(std::string(queue), std::vector<uint64_t>{}).first;
+    if (it == batches.end())
+        it = batches.emplace(std::string(queue), std::vector<uint64_t>{}).first;
     it->second.push_back(id);
     // Counted now (8 bytes an id, less than its record will take) so that confirms issued
     // later in this turn cover it; flush_removes() swaps in the real size.

@@ -190,8 +190,10 @@ TEST_F(CompactionTest, RelocatedCopiesKeepTheirPlaceAndTheOldSegmentGoesOnceDura
         log.recover([](const RecoveredEntry&) {});
         Location first{};
         std::optional<uint32_t> candidate;
-        std::vector<std::function<void()>> steps{[&] { first = log.append_publish(log.next_id(), {"slow", "other"}, "",
-                                                          "k", "first", 0); },
+        std::vector<std::function<void()>> steps{
+            [&] {
+                first = log.append_publish(log.next_id(), {"slow", "other"}, "", "k", "first", 0);
+            },
                          [&] {
                              for (int i = 0; i < 12; ++i) {
                                  uint64_t id = log.next_id();
