@@ -358,18 +358,15 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
     }
     resident_bytes_ += bytes;
     if (pager_) pager_->add_resident(bytes);
+    // Requeued messages are older than the paged tail (it is read back in order behind
+    // everything in memory), so they always go back into the head. Usual case: they are
+    // older than everything ready too.
     if (settings_.max_priority > 0) {
         for (auto& m : messages) {
             auto at = priority_position(m.priority, m.seq);
             ready_.insert(at, std::move(m));
         }
-        if (!consumers_.empty()) wake();
-        return;
-    }
-    // Requeued messages are older than the paged tail (it is read back in order behind
-    // everything in memory), so they always go back into the head. Usual case: they are
-    // older than everything ready too.
-    if (ready_.empty() || messages.back().seq < ready_.front().seq) {
+    } else if (ready_.empty() || messages.back().seq < ready_.front().seq) {
         for (auto it = messages.rbegin(); it != messages.rend(); ++it)
             ready_.push_front(std::move(*it));
     } else {
@@ -380,6 +377,8 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
             ready_.insert(at, std::move(m));
         }
     }
+    // drop-head applies to requeued messages too (RabbitMQ's requeue_and_run).
+    if (has_length_limit_ && settings_.overflow == Overflow::DropHead) drop_head();
     if (!consumers_.empty()) wake();
 }
 
