@@ -125,4 +125,40 @@ amqp::Error invalid_queue_name(std::string_view name) {
         fmt::format("PRECONDITION_FAILED - invalid queue name '{}'", name));
 }
 
+amqp::Error invalid_arg(std::string_view arg, std::string_view queue, std::string_view vhost,
+                        std::string_view detail) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - invalid arg '{}' for queue '{}' in vhost '{}': {}", arg,
+                    queue, vhost, detail));
+}
+
+amqp::Error invalid_arg_for_type(std::string_view arg, std::string_view queue,
+                                 std::string_view vhost) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - invalid arg '{}' for queue '{}' in vhost '{}' of queue "
+                    "type rabbit_classic_queue",
+                    arg, queue, vhost));
+}
+
+amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
+                             std::string_view vhost) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg 'x-dead-letter-exchange' in "
+                    "queue '{}' in vhost '{}'",
+                    type, queue, vhost));
+}
+
+amqp::Error queue_type_disabled(std::string_view queue, std::string_view vhost,
+                                std::string_view node) {
+    return amqp::connection_error(
+        ReplyCode::InternalError,
+        fmt::format("INTERNAL_ERROR - Cannot declare a queue 'queue '{}' in vhost '{}'' of type "
+                    "'rabbit_stream_queue' on node '{}': the corresponding feature flag is "
+                    "disabled",
+                    queue, vhost, node));
+}
+
 }  // namespace warren::broker::errors

@@ -30,5 +30,16 @@ amqp::Error unknown_delivery_tag(uint64_t tag);
 amqp::Error reuse_consumer_tag(std::string_view tag);
 amqp::Error unknown_consumer_tag(std::string_view tag);
 amqp::Error invalid_queue_name(std::string_view name);
+/// A queue argument's value refused: `detail` is the Erlang term RabbitMQ prints.
+amqp::Error invalid_arg(std::string_view arg, std::string_view queue, std::string_view vhost,
+                        std::string_view detail);
+/// A queue argument classic queues do not take.
+amqp::Error invalid_arg_for_type(std::string_view arg, std::string_view queue,
+                                 std::string_view vhost);
+amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
+                             std::string_view vhost);
+/// x-queue-type=stream: RabbitMQ's answer while its stream_queue feature flag is disabled.
+amqp::Error queue_type_disabled(std::string_view queue, std::string_view vhost,
+                                std::string_view node);
 
 }  // namespace warren::broker::errors

@@ -69,6 +69,7 @@ struct QueuedMessage {
     uint64_t seq = 0;  // position in the queue's publish order; requeues go back here
     int64_t expires_ms = 0;  // loop clock deadline, 0 for never
     bool redelivered = false;
+    uint8_t priority = 0;  // priority queues only (fits the padding)
 };
 
 /// A message of a queue's paged-out tail: its body is only on disk, in the message log

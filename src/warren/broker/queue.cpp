@@ -1,5 +1,6 @@
 #include "warren/broker/queue.h"
 
+#include "warren/amqp/methods.h"
 #include "warren/broker/message_pager.h"
 
 #include <algorithm>
@@ -14,13 +15,55 @@ constexpr uint64_t kRefillBytes = 4 << 20;
 }  // namespace
 
 Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner,
-             store::MessageLog* log, MessagePager* pager)
+             store::MessageLog* log, MessagePager* pager, QueueHost* host)
     : loop_(loop), vhost_(std::move(vhost)), spec_(std::move(spec)), owner_(owner), log_(log),
-      pager_(pager) {
+      pager_(pager), host_(host) {
     if (log_) store_key_ = vhost_ + '\0' + spec_.name;
-    int64_t ttl = 0;
-    if (const auto* v = spec_.arguments.find("x-message-ttl"); v && v->as_int(ttl) && ttl >= 0)
-        message_ttl_ms_ = ttl;
+    apply_settings(effective(spec_.arguments, nullptr, nullptr));
+    touch();
+}
+
+void Queue::apply_settings(const QueueSettings& settings) {
+    settings_ = settings;
+    has_length_limit_ = settings_.has_length_limit();
+    bool tracks = settings_.max_length_bytes >= 0;
+    if (tracks && !tracks_bytes_) {
+        // Paged entries recovered from the log only know their record's size: close enough.
+        ready_bytes_ = 0;
+        for (const QueuedMessage& m : ready_) ready_bytes_ += m.message->body_size();
+        paged_body_sizes_.clear();
+        for (const PagedMessage& p : paged_) {
+            paged_body_sizes_.push_back(p.location.length);
+            ready_bytes_ += p.location.length;
+        }
+    } else if (!tracks) {
+        paged_body_sizes_.clear();
+        ready_bytes_ = 0;
+    }
+    tracks_bytes_ = tracks;
+    if (settings_.max_priority > 0 && !paged_.empty()) refill();
+    if (has_length_limit_ && settings_.overflow == Overflow::DropHead) drop_head();
+    arm_idle_timer();
+}
+
+void Queue::touch() {
+    last_used_ms_ = now_ms();
+    arm_idle_timer();
+}
+
+void Queue::arm_idle_timer() {
+    if (settings_.expires_ms <= 0 || deleted_ || !consumers_.empty()) return;
+    loop_.schedule_at(idle_timer_, net::EventLoop::Clock::time_point(std::chrono::milliseconds(
+                                       last_used_ms_ + settings_.expires_ms)));
+}
+
+void Queue::on_idle_timer() {
+    if (deleted_ || settings_.expires_ms <= 0 || !consumers_.empty()) return;
+    if (now_ms() < last_used_ms_ + settings_.expires_ms) {
+        arm_idle_timer();
+        return;
+    }
+    if (host_) host_->queue_expired(*this);  // may delete this queue
 }
 
 int64_t Queue::now_ms() const {
@@ -31,12 +74,35 @@ int64_t Queue::now_ms() const {
 
 Queue::~Queue() {
     if (pager_) pager_->remove_resident(resident_bytes_);
+    loop_.cancel_timer(idle_timer_);
+}
+
+uint8_t Queue::priority_of(const Message& m) const {
+    amqp::BasicProperties props;
+    amqp::Reader r(m.properties());
+    if (!props.decode(r) || !props.has(amqp::BasicProperties::kPriority)) return 0;
+    return std::min(props.priority, settings_.max_priority);
+}
+
+std::deque<QueuedMessage>::iterator Queue::priority_position(uint8_t p, uint64_t seq) {
+    // ready_ is ordered by priority (highest first), then by sequence.
+    return std::upper_bound(ready_.begin(), ready_.end(), std::make_pair(p, seq),
+                            [](const std::pair<uint8_t, uint64_t>& key, const QueuedMessage& q) {
+                                return key.first != q.priority ? key.first > q.priority
+                                                               : key.second < q.seq;
+                            });
 }
 
 void Queue::push_ready(QueuedMessage m) {
     uint64_t size = m.message->data().size();
     resident_bytes_ += size;
     if (pager_) pager_->add_resident(size);
+    if (tracks_bytes_) add_ready_bytes(m.message->body_size());
+    if (settings_.max_priority > 0) {
+        auto at = priority_position(m.priority, m.seq);
+        ready_.insert(at, std::move(m));
+        return;
+    }
     ready_.push_back(std::move(m));
 }
 
@@ -46,39 +112,127 @@ QueuedMessage Queue::pop_ready() {
     uint64_t size = m.message->data().size();
     resident_bytes_ -= std::min(resident_bytes_, size);
     if (pager_) pager_->remove_resident(size);
+    if (tracks_bytes_) remove_ready_bytes(m.message->body_size());
     return m;
 }
 
+void Queue::pop_paged_front() {
+    paged_.pop_front();
+    if (tracks_bytes_ && !paged_body_sizes_.empty()) {
+        remove_ready_bytes(paged_body_sizes_.front());
+        paged_body_sizes_.pop_front();
+    }
+}
+
 bool Queue::pages_next(bool stored_here) const {
-    return pager_ && (!paged_.empty() || pager_->should_page(resident_bytes_, stored_here));
+    // Priority queues keep what they hold in memory (their order is not the paged tail's);
+    // only a recovered one joins the tail it has until that is read back and sorted.
+    return pager_ && (!paged_.empty() ||
+                      (settings_.max_priority == 0 &&
+                       pager_->should_page(resident_bytes_, stored_here)));
 }
 
 bool Queue::refill() {
     if (!ready_.empty()) return true;
     if (paged_.empty() || !pager_) return false;
-    resident_bytes_ += pager_->page_in(paged_, kRefillCount, kRefillBytes, ready_, next_seq_);
+    size_t before = paged_.size();
+    if (settings_.max_priority > 0) {
+        // A recovered priority queue: read it all back and order it by priority.
+        while (!paged_.empty())
+            resident_bytes_ += pager_->page_in(paged_, kRefillCount, kRefillBytes, ready_,
+                                               next_seq_);
+        for (QueuedMessage& m : ready_) m.priority = priority_of(*m.message);
+        std::stable_sort(ready_.begin(), ready_.end(),
+                         [](const QueuedMessage& a, const QueuedMessage& b) {
+                             return a.priority > b.priority;
+                         });
+    } else {
+        resident_bytes_ += pager_->page_in(paged_, kRefillCount, kRefillBytes, ready_, next_seq_);
+    }
+    if (tracks_bytes_) {
+        // Bodies now in memory count by their real size.
+        for (size_t n = before - paged_.size(); n > 0 && !paged_body_sizes_.empty(); --n) {
+            remove_ready_bytes(paged_body_sizes_.front());
+            paged_body_sizes_.pop_front();
+        }
+        for (const QueuedMessage& m : ready_) add_ready_bytes(m.message->body_size());
+    }
     return !ready_.empty();
+}
+
+bool Queue::would_overflow(const Message& message) const {
+    return (settings_.max_length >= 0 &&
+            ready_count() + 1 > static_cast<uint64_t>(settings_.max_length)) ||
+           (settings_.max_length_bytes >= 0 &&
+            ready_bytes_ + message.body_size() > static_cast<uint64_t>(settings_.max_length_bytes));
+}
+
+void Queue::drop_head() {
+    auto over = [this] {
+        return (settings_.max_length >= 0 &&
+                ready_count() > static_cast<uint64_t>(settings_.max_length)) ||
+               (settings_.max_length_bytes >= 0 &&
+                ready_bytes_ > static_cast<uint64_t>(settings_.max_length_bytes));
+    };
+    while (over()) {
+        if (ready_.empty()) {
+            if (paged_.empty()) return;
+            if (!settings_.has_dead_letter_exchange() || !host_) {
+                // Dropped without reading the body back.
+                forget(paged_.front());
+                pop_paged_front();
+                continue;
+            }
+            if (!refill()) return;  // dead-lettering needs the body
+        }
+        discard(pop_ready(), DeathReason::MaxLen);
+    }
+}
+
+void Queue::discard(QueuedMessage&& m, DeathReason reason) {
+    if (host_ && settings_.has_dead_letter_exchange()) {
+        host_->dead_letter(*this, std::move(m), reason, true);
+        return;
+    }
+    forget(m);
+}
+
+void Queue::dead_letter_refused(MessageRef message) {
+    if (!host_ || !settings_.has_dead_letter_exchange()) return;
+    host_->dead_letter(*this, QueuedMessage{std::move(message), 0, 0, false}, DeathReason::MaxLen,
+                       false);
 }
 
 void Queue::enqueue(MessageRef message) {
     if (deleted_) return;
     int64_t ttl = message->ttl_ms();
-    if (message_ttl_ms_ >= 0 && (ttl < 0 || message_ttl_ms_ < ttl)) ttl = message_ttl_ms_;
+    if (settings_.message_ttl_ms >= 0 && (ttl < 0 || settings_.message_ttl_ms < ttl))
+        ttl = settings_.message_ttl_ms;
     // A deadline of exactly now still allows immediate delivery (TTL 0 reaches a ready
     // consumer, RabbitMQ semantics); +1 keeps 0 meaning "never".
     int64_t expires = ttl >= 0 ? now_ms() + ttl + 1 : 0;
     QueuedMessage m{std::move(message), next_seq_++, expires, false};
+    if (settings_.max_priority > 0) m.priority = priority_of(*m.message);
     bool stored_here = in_log(*m.message);
     if (pages_next(stored_here)) {
+        if (tracks_bytes_) {
+            paged_body_sizes_.push_back(static_cast<uint32_t>(m.message->body_size()));
+            add_ready_bytes(m.message->body_size());
+        }
         paged_.push_back(pager_->page_out(m, stored_here));
     } else {
         push_ready(std::move(m));
     }
+    if (has_length_limit_) drop_head();
     if (!consumers_.empty() || expires) wake();
 }
 
 void Queue::enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered) {
     paged_.push_back(PagedMessage{store_id, location, static_cast<uint8_t>(redelivered), 0});
+    if (tracks_bytes_) {
+        paged_body_sizes_.push_back(location.length);
+        add_ready_bytes(location.length);
+    }
 }
 
 void Queue::forget(const QueuedMessage& m) {
@@ -100,9 +254,11 @@ void Queue::forget(const PagedMessage& m) {
 uint64_t Queue::page_out_tail(size_t keep) {
     if (!pager_ || ready_.size() <= keep) return 0;
     uint64_t freed = 0;
+    if (settings_.max_priority > 0) return 0;  // priority queues stay in memory
     while (ready_.size() > keep) {
         QueuedMessage& m = ready_.back();
         uint64_t size = m.message->data().size();
+        if (tracks_bytes_) paged_body_sizes_.push_front(static_cast<uint32_t>(m.message->body_size()));
         paged_.push_front(pager_->page_out(m, in_log(*m.message)));
         ready_.pop_back();
         freed += size;
@@ -120,6 +276,15 @@ void Queue::note_delivered(const QueuedMessage& m) {
 void Queue::remove_delivered(QueuedMessage&& m) {
     if (unacked_ > 0) --unacked_;
     forget(m);
+}
+
+void Queue::reject(QueuedMessage&& m) {
+    if (unacked_ > 0) --unacked_;
+    if (deleted_) {
+        forget(m);
+        return;
+    }
+    discard(std::move(m), DeathReason::Rejected);
 }
 
 size_t Queue::relocate(uint32_t segment) {
@@ -157,6 +322,7 @@ size_t Queue::relocate(uint32_t segment) {
 }
 
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
+    touch();
     drop_expired(false);
     if (!refill()) return std::nullopt;
     QueuedMessage m = pop_ready();
@@ -188,13 +354,19 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
     for (auto& m : messages) {
         m.redelivered = true;
         bytes += m.message->data().size();
+        if (tracks_bytes_) add_ready_bytes(m.message->body_size());
     }
     resident_bytes_ += bytes;
     if (pager_) pager_->add_resident(bytes);
     // Requeued messages are older than the paged tail (it is read back in order behind
     // everything in memory), so they always go back into the head. Usual case: they are
     // older than everything ready too.
-    if (ready_.empty() || messages.back().seq < ready_.front().seq) {
+    if (settings_.max_priority > 0) {
+        for (auto& m : messages) {
+            auto at = priority_position(m.priority, m.seq);
+            ready_.insert(at, std::move(m));
+        }
+    } else if (ready_.empty() || messages.back().seq < ready_.front().seq) {
         for (auto it = messages.rbegin(); it != messages.rend(); ++it)
             ready_.push_front(std::move(*it));
     } else {
@@ -205,6 +377,8 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
             ready_.insert(at, std::move(m));
         }
     }
+    // drop-head applies to requeued messages too (RabbitMQ's requeue_and_run).
+    if (has_length_limit_ && settings_.overflow == Overflow::DropHead) drop_head();
     if (!consumers_.empty()) wake();
 }
 
@@ -214,16 +388,21 @@ size_t Queue::purge() {
     for (const auto& m : paged_) forget(m);
     ready_.clear();
     paged_.clear();
+    paged_body_sizes_.clear();
+    ready_bytes_ = 0;
     if (pager_) pager_->remove_resident(resident_bytes_);
     resident_bytes_ = 0;
     return n;
 }
 
 void Queue::add_consumer(Consumer* consumer) {
-    // Kept ordered by priority, highest first; equal priorities in arrival order.
-    auto at = std::find_if(consumers_.begin(), consumers_.end(), [&](const Consumer* c) {
-        return c->priority() < consumer->priority();
-    });
+    // Kept ordered by priority, highest first; equal priorities in arrival order. With a
+    // single active consumer, arrival order only: the first is the active one.
+    auto at = settings_.single_active_consumer
+                  ? consumers_.end()
+                  : std::find_if(consumers_.begin(), consumers_.end(), [&](const Consumer* c) {
+                        return c->priority() < consumer->priority();
+                    });
     consumers_.insert(at, consumer);
     had_consumers_ = true;
     if (consumer->is_exclusive()) exclusive_consumer_ = true;
@@ -233,8 +412,12 @@ void Queue::add_consumer(Consumer* consumer) {
 bool Queue::remove_consumer(Consumer* consumer) {
     auto it = std::find(consumers_.begin(), consumers_.end(), consumer);
     if (it == consumers_.end()) return false;
+    bool was_active = it == consumers_.begin();
     consumers_.erase(it);
     if (consumer->is_exclusive()) exclusive_consumer_ = false;
+    if (consumers_.empty()) touch();
+    // Single active consumer: the next in line takes over.
+    if (settings_.single_active_consumer && was_active && !consumers_.empty()) wake();
     return true;
 }
 
@@ -253,11 +436,19 @@ void Queue::drop_expired(bool inclusive) {
     if (ready_.empty() && paged_.empty()) return;
     int64_t now = now_ms() + (inclusive ? 1 : 0);
     auto expired = [now](int64_t at) { return at != 0 && at <= now; };
-    while (!ready_.empty() && expired(ready_.front().expires_ms)) forget(pop_ready());
-    // Expired messages of the paged tail go without being read back.
-    while (ready_.empty() && !paged_.empty() && expired(paged_.front().expires_ms)) {
+    bool dead_letters = host_ && settings_.has_dead_letter_exchange();
+    for (;;) {
+        while (!ready_.empty() && expired(ready_.front().expires_ms))
+            discard(pop_ready(), DeathReason::Expired);
+        // Expired messages of the paged tail go without being read back, unless they are
+        // dead-lettered.
+        if (!ready_.empty() || paged_.empty() || !expired(paged_.front().expires_ms)) return;
+        if (dead_letters) {
+            if (!refill()) return;
+            continue;
+        }
         forget(paged_.front());
-        paged_.pop_front();
+        pop_paged_front();
     }
 }
 
@@ -277,12 +468,26 @@ void Queue::dispatch() {
             // Bodies read back from the paged tail may have expired while on disk.
             if (now == 0) now = now_ms();
             if (at <= now) {
-                forget(pop_ready());
+                discard(pop_ready(), DeathReason::Expired);
                 continue;
             }
         }
         // The first consumer able to take it, in priority order; within a priority the one
         // served goes to the back of its group, which makes plain round-robin.
+        if (settings_.single_active_consumer) {
+            // Only the first consumer receives; the others wait their turn.
+            Consumer* active = consumers_.front();
+            if (!active->can_accept()) return;
+            QueuedMessage m = pop_ready();
+            if (active->is_no_ack()) {
+                forget(m);
+            } else {
+                ++unacked_;
+                note_delivered(m);
+            }
+            active->deliver(*this, std::move(m));
+            continue;
+        }
         auto it = std::find_if(consumers_.begin(), consumers_.end(),
                                [](Consumer* c) { return c->can_accept(); });
         if (it == consumers_.end()) return;  // all full; an ack or a drain wakes us
@@ -308,6 +513,7 @@ void Queue::mark_deleted() {
     deleted_ = true;  // from here on forget() releases log space without writing records
     loop_.cancel(*this);
     loop_.cancel_timer(*this);
+    loop_.cancel_timer(idle_timer_);
     purge();
     auto consumers = std::move(consumers_);
     consumers_.clear();

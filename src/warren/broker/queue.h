@@ -2,11 +2,13 @@
 
 #include "warren/broker/consumer.h"
 #include "warren/broker/message.h"
+#include "warren/broker/queue_settings.h"
 #include "warren/broker/queue_spec.h"
 #include "warren/net/event_loop.h"
 #include "warren/store/message_log.h"
 #include "warren/util/ref.h"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <string>
@@ -16,6 +18,26 @@ namespace warren::broker {
 
 class Exchange;
 class MessagePager;
+class Queue;
+
+/// Why a message was dead-lettered (the x-death "reason").
+enum class DeathReason : uint8_t { Rejected, Expired, MaxLen, DeliveryLimit };
+
+/// What a queue needs from its vhost: somewhere to dead-letter messages and someone to
+/// delete it when x-expires runs out. (The vhost; tests may leave it null.)
+class QueueHost {
+public:
+    /// `message` left `queue` for `reason` and the queue has a dead-letter exchange. The host
+    /// republishes a copy and then calls `queue.finish_dead_letter(message)` if `held` (the
+    /// queue held it: its log record is released only once the copy is published).
+    virtual void dead_letter(Queue& queue, QueuedMessage&& message, DeathReason reason,
+                             bool held) = 0;
+    /// x-expires: the queue went unused for that long.
+    virtual void queue_expired(Queue& queue) = 0;
+
+protected:
+    virtual ~QueueHost() = default;
+};
 
 /// A binding that points at this queue, remembered so deleting the queue can remove it
 /// from its exchanges.
@@ -37,7 +59,7 @@ public:
     /// `log` is the message log for a durable queue (null otherwise): persistent messages
     /// leaving this queue are recorded there.
     Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId owner,
-          store::MessageLog* log, MessagePager* pager = nullptr);
+          store::MessageLog* log, MessagePager* pager = nullptr, QueueHost* host = nullptr);
     ~Queue() override;
 
     const std::string& name() const { return spec_.name; }
@@ -48,6 +70,9 @@ public:
     bool is_auto_delete() const { return spec_.auto_delete; }
     OwnerId owner() const { return owner_; }
     bool is_deleted() const { return deleted_; }
+    const QueueSettings& settings() const { return settings_; }
+    /// The one entry point for settings (arguments now, policies later); may be re-applied.
+    void apply_settings(const QueueSettings& settings);
 
     size_t ready_count() const { return ready_.size() + paged_.size(); }
     /// Ready messages whose bodies are on disk only.
@@ -62,6 +87,17 @@ public:
     bool had_consumers() const { return had_consumers_; }
 
     void enqueue(MessageRef message);
+    /// x-overflow reject-publish(-dlx) at the length limit: `message` would not be taken.
+    bool refuses(const Message& message) const {
+        return has_length_limit_ && settings_.overflow != Overflow::DropHead &&
+               would_overflow(message);
+    }
+    /// reject-publish-dlx: dead-letters a refused message (reason maxlen).
+    void dead_letter_refused(MessageRef message);
+    /// The host republished a dead-lettered message this queue held: release it here.
+    void finish_dead_letter(const QueuedMessage& message) { forget(message); }
+    /// The queue was used (declared again, basic.get): x-expires starts over.
+    void touch();
     /// A message found in the log at start-up; its body stays on disk until needed.
     void enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered);
     /// Whether a persistent message here goes to the message log.
@@ -73,8 +109,11 @@ public:
     /// Puts delivered messages back at their original positions, flagged redelivered.
     void requeue(std::vector<QueuedMessage> messages);
     void requeue(QueuedMessage message);
-    /// An unacked delivery is done with for good (acked, or rejected without requeue).
+    /// An unacked delivery is done with for good (acked).
     void remove_delivered(QueuedMessage&& message);
+    /// An unacked delivery was rejected without requeue: dead-lettered if there is a
+    /// dead-letter exchange, dropped otherwise.
+    void reject(QueuedMessage&& message);
     /// A delivery awaiting an ack left the queue (recorded so a restart redelivers it
     /// flagged redelivered).
     void note_delivered(const QueuedMessage& message);
@@ -98,7 +137,33 @@ public:
     std::vector<InboundBinding>& inbound_bindings() { return inbound_; }
 
 private:
+    /// Fires x-expires.
+    class IdleTimer final : public net::TurnTask {
+    public:
+        explicit IdleTimer(Queue& q) : queue_(q) {}
+        void run_turn_task() override { queue_.on_idle_timer(); }
+
+    private:
+        Queue& queue_;
+    };
+
     void run_turn_task() override;
+    void on_idle_timer();
+    void arm_idle_timer();
+    bool would_overflow(const Message& message) const;
+    /// drop-head: drops (or dead-letters) the oldest ready messages while over the limit.
+    void drop_head();
+    /// A ready message leaves for `reason`: dead-lettered if there is a dead-letter
+    /// exchange, forgotten otherwise.
+    void discard(QueuedMessage&& m, DeathReason reason);
+    void add_ready_bytes(uint64_t n) { ready_bytes_ += n; }
+    void remove_ready_bytes(uint64_t n) { ready_bytes_ -= std::min(ready_bytes_, n); }
+    /// Removes the paged tail's first entry (keeping the byte count of a bytes-limited
+    /// queue).
+    void pop_paged_front();
+    /// Priority queues: where a message of priority `p` and sequence `seq` goes in `ready_`.
+    std::deque<QueuedMessage>::iterator priority_position(uint8_t p, uint64_t seq);
+    uint8_t priority_of(const Message& m) const;
     void dispatch();
     /// Drops expired messages at the head (TTL applies at the head, as in RabbitMQ).
     /// `inclusive` also drops those expiring right now.
@@ -126,9 +191,16 @@ private:
     std::vector<Consumer*> consumers_;  // by priority, highest first; rotated as served
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
-    int64_t message_ttl_ms_ = -1;  // x-message-ttl, -1 when unset
+    QueueSettings settings_;
+    bool has_length_limit_ = false;
+    bool tracks_bytes_ = false;      // x-max-length-bytes: ready_bytes_ is kept
+    uint64_t ready_bytes_ = 0;       // body bytes of ready messages (memory and paged)
+    std::deque<uint32_t> paged_body_sizes_;  // beside paged_, only when tracks_bytes_
+    int64_t last_used_ms_ = 0;
     store::MessageLog* log_;
     MessagePager* pager_;
+    QueueHost* host_;
+    IdleTimer idle_timer_{*this};
     std::string store_key_;
     bool exclusive_consumer_ = false;
     bool had_consumers_ = false;

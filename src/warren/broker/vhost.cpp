@@ -1,10 +1,15 @@
 #include "warren/broker/vhost.h"
 
 #include "warren/amqp/frame.h"
+#include "warren/amqp/methods.h"
+#include "warren/broker/dead_letter.h"
 #include "warren/broker/errors.h"
 #include "warren/util/random_name.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 
 namespace warren::broker {
 namespace {
@@ -29,25 +34,6 @@ std::string value_text(const amqp::FieldValue& v) {
     return "?";
 }
 
-std::string_view type_name(const amqp::FieldValue& v) {
-    switch (v.tag()) {
-    case 't': return "bool";
-    case 'b': return "byte";
-    case 'B': return "unsignedbyte";
-    case 's': return "short";
-    case 'u': return "unsignedshort";
-    case 'I': return "signedint";
-    case 'i': return "unsignedint";
-    case 'l': return "long";
-    case 'f': return "float";
-    case 'd': return "double";
-    case 'S': return "longstr";
-    case 'F': return "table";
-    case 'A': return "array";
-    case 'T': return "timestamp";
-    default: return "void";
-    }
-}
 
 // RabbitMQ's type classes: integers compare with integers, floats with floats.
 bool same_arg(const amqp::FieldValue& a, const amqp::FieldValue& b) {
@@ -63,7 +49,7 @@ namespace {
 std::string describe_arg(const amqp::FieldValue* v, bool with_type) {
     if (!v) return "none";
     if (!with_type) return "'" + value_text(*v) + "'";
-    return "the value '" + value_text(*v) + "' of type '" + std::string(type_name(*v)) + "'";
+    return "the value '" + value_text(*v) + "' of type '" + std::string(amqp_type_name(*v)) + "'";
 }
 
 }  // namespace
@@ -72,12 +58,20 @@ Vhost::Vhost(net::EventLoop& loop, std::string name, store::MessageLog* log,
              std::function<void()> on_change, MessagePager* pager)
     : loop_(loop), name_(std::move(name)), log_(log), pager_(pager),
       on_change_(std::move(on_change)) {
+    // The node name warrenctl shows (admin/protocol.cpp): "warren@" and the short host name.
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
+        std::string h(host);
+        if (auto dot = h.find('.'); dot != std::string::npos) h.resize(dot);
+        node_ = "warren@" + h;
+    }
     add_builtin_exchanges();
 }
 
 void Vhost::restore_queue(const QueueSpec& spec) {
     if (find_queue(spec.name)) return;
-    queues_.emplace(spec.name, QueueRef::make(loop_, name_, spec, OwnerId::None, log_, pager_));
+    queues_.emplace(spec.name,
+                    QueueRef::make(loop_, name_, spec, OwnerId::None, log_, pager_, host()));
 }
 
 void Vhost::restore_exchange(const ExchangeSpec& spec) {
@@ -201,6 +195,7 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
     if (Queue* existing = find_queue(spec.name)) {
         if (existing->is_exclusive() && existing->owner() != owner)
             return errors::queue_locked(spec.name, name_);
+        existing->touch();  // a declare renews x-expires' lease
         if (passive) return QueueRef(existing);
         const QueueSpec& cur = existing->spec();
         auto fail = [&](std::string_view arg, bool received, bool current) {
@@ -224,10 +219,11 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
         return QueueRef(existing);
     }
     if (passive) return errors::no_queue(spec.name, name_);
+    if (auto valid = validate_queue_arguments(spec, name_, node_); !valid) return valid.error();
     // Exclusive queues never survive their connection, so never reach the log.
     bool stored = spec.durable && !spec.exclusive;
     QueueRef q = QueueRef::make(loop_, name_, spec, spec.exclusive ? owner : OwnerId::None,
-                                stored ? log_ : nullptr, pager_);
+                                stored ? log_ : nullptr, pager_, host());
     queues_.emplace(spec.name, q);
     if (stored) changed();
     // Every queue is bound to the default exchange under its own name (AMQP 0-9-1 §3.1.3.1);
@@ -384,6 +380,101 @@ void Vhost::route(const Exchange& exchange, const RoutingInput& input, std::vect
             }
         }
     }
+}
+
+Vhost::PublishResult Vhost::publish(const Exchange& exchange, const MessageRef& message) {
+    PublishResult result;
+    ++busy_;
+    amqp::BasicProperties props;
+    amqp::Reader pr(message->properties());
+    props.decode(pr);
+    publish_targets_.clear();
+    route(exchange, RoutingInput{message->routing_key(), props.headers}, publish_targets_);
+    for (const std::string& key : message->extra_routing_keys())
+        route(exchange, RoutingInput{key, props.headers}, publish_targets_);
+    result.routed = !publish_targets_.empty();
+    result.refused = apply_refusals(message, publish_targets_);
+    if (message->is_persistent()) result.durable_at = store(message, publish_targets_);
+    for (Queue* q : publish_targets_) q->enqueue(message);
+    --busy_;
+    if (busy_ == 0 && !dead_letters_.empty()) drain_dead_letters();
+    return result;
+}
+
+bool Vhost::apply_refusals(const MessageRef& message, std::vector<Queue*>& targets) {
+    bool refused = false;
+    for (size_t i = 0; i < targets.size();) {
+        Queue* q = targets[i];
+        if (!q->refuses(*message)) {
+            ++i;
+            continue;
+        }
+        refused = true;
+        if (q->settings().overflow == Overflow::RejectPublishDlx) q->dead_letter_refused(message);
+        targets.erase(targets.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return refused;
+}
+
+uint64_t Vhost::store(const MessageRef& message, const std::vector<Queue*>& targets) {
+    if (!log_) return 0;
+    store_keys_.clear();
+    for (Queue* q : targets)
+        if (q->is_stored()) store_keys_.push_back(q->store_key());
+    if (store_keys_.empty()) return 0;
+    // Written once, with every durable queue it entered (fan-out shares the record).
+    uint64_t id = log_->next_id();
+    store::Location location =
+        log_->append_publish(id, store_keys_, message->exchange(), message->routing_key(),
+                             message->data().view(), message->properties_size());
+    message->set_stored(id, location);
+    return log_->position();
+}
+
+void Vhost::dead_letter(Queue& queue, QueuedMessage&& message, DeathReason reason, bool held) {
+    const QueueSettings& s = queue.settings();
+    dead_letters_.push_back(PendingDeadLetter{QueueRef(&queue), std::move(message), reason, held,
+                                              s.dead_letter_exchange.value_or(std::string()),
+                                              s.dead_letter_routing_key});
+    if (busy_ == 0) drain_dead_letters();
+}
+
+void Vhost::drain_dead_letters() {
+    ++busy_;
+    std::vector<Queue*> targets;
+    while (!dead_letters_.empty()) {
+        PendingDeadLetter d = std::move(dead_letters_.front());
+        dead_letters_.pop_front();
+        // A missing dead-letter exchange drops the message, as RabbitMQ does.
+        if (Exchange* ex = find_exchange(d.exchange)) {
+            auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+            DeadLetter dl = make_dead_letter(*d.message.message, d.queue->name(), d.reason,
+                                             d.exchange, d.routing_key,
+                                             static_cast<uint64_t>(now_s));
+            amqp::BasicProperties props;
+            amqp::Reader pr(dl.message->properties());
+            props.decode(pr);
+            targets.clear();
+            route(*ex, RoutingInput{dl.message->routing_key(), props.headers}, targets);
+            for (const std::string& key : dl.message->extra_routing_keys())
+                route(*ex, RoutingInput{key, props.headers}, targets);
+            std::erase_if(targets, [&](Queue* q) { return dl.cycles_into(q->name()); });
+            apply_refusals(dl.message, targets);
+            if (dl.message->is_persistent()) store(dl.message, targets);
+            for (Queue* q : targets) q->enqueue(dl.message);
+        }
+        // Only now is the original released from its queue's log share: the copy is
+        // appended first, so a crash in between loses neither.
+        if (d.held) d.queue->finish_dead_letter(d.message);
+    }
+    --busy_;
+}
+
+void Vhost::queue_expired(Queue& queue) {
+    if (queue.is_deleted() || find_queue(queue.name()) != &queue) return;
+    remove_queue(queue);
 }
 
 void Vhost::drop_owned_queues(OwnerId owner) {

@@ -6,7 +6,9 @@
 #include "warren/broker/queue_spec.h"
 #include "warren/net/event_loop.h"
 
+#include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,8 +19,15 @@ namespace warren::broker {
 /// One virtual host: its exchanges, queues and bindings, and routing between them.
 /// Owned by the Broker, on the loop thread. Knows nothing of channels or frames: the
 /// connection layer, admin commands and definitions import all come through here.
-class Vhost {
+class Vhost : private QueueHost {
 public:
+    /// What a publish came to, for basic.return and publisher confirms.
+    struct PublishResult {
+        bool routed = false;      // some queue matched (no basic.return)
+        bool refused = false;     // a queue at its limit refused it (x-overflow reject-publish)
+        uint64_t durable_at = 0;  // message log position that makes it durable; 0: none
+    };
+
     /// `log` receives the persistent messages of durable queues; `pager` (may be null)
     /// keeps queued bodies within the memory budget; `on_change` is called whenever
     /// durable definitions (exchanges, queues, bindings) change.
@@ -57,6 +66,14 @@ public:
 
     /// Routes through `exchange` (and exchanges bound to it) into `out`, each queue once.
     void route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& out);
+    /// Publishes `message` through `exchange` by its routing key and CC/BCC keys: routes,
+    /// lets queues at their limit refuse it, appends it once to the message log if it is
+    /// persistent and durable queues take it, and enqueues it. Dead letters this causes
+    /// are published before it returns.
+    PublishResult publish(const Exchange& exchange, const MessageRef& message);
+    /// Names this broker node in texts that mention it (e.g. "warren@host").
+    void set_node_name(std::string node) { node_ = std::move(node); }
+    const std::string& node_name() const { return node_; }
 
     /// Deletes the exclusive queues of a closed connection.
     void drop_owned_queues(OwnerId owner);
@@ -74,6 +91,29 @@ public:
     void restore_exchange(const ExchangeSpec& spec);
 
 private:
+    struct PendingDeadLetter {
+        QueueRef queue;
+        QueuedMessage message;
+        DeathReason reason;
+        bool held;
+        std::string exchange;
+        std::optional<std::string> routing_key;
+    };
+
+    // QueueHost
+    void dead_letter(Queue& queue, QueuedMessage&& message, DeathReason reason,
+                     bool held) override;
+    void queue_expired(Queue& queue) override;
+    /// Publishes queued dead letters (and those they cause) one after another, never
+    /// recursively.
+    void drain_dead_letters();
+    /// Drops queues at their limit that refuse `message` from `targets` (dead-lettering
+    /// for reject-publish-dlx); true if any refused.
+    bool apply_refusals(const MessageRef& message, std::vector<Queue*>& targets);
+    /// Appends `message` to the log for the durable queues of `targets`; returns the log
+    /// position that makes it durable, 0 if none holds it.
+    uint64_t store(const MessageRef& message, const std::vector<Queue*>& targets);
+    QueueHost* host() { return this; }
     void add_builtin_exchanges();
     void changed() {
         if (on_change_) on_change_();
@@ -90,6 +130,11 @@ private:
     std::unordered_map<std::string, QueueRef> queues_;
     std::vector<Destination> scratch_;
     std::vector<Exchange*> visited_;
+    std::vector<Queue*> publish_targets_;
+    std::vector<std::string_view> store_keys_;
+    std::deque<PendingDeadLetter> dead_letters_;
+    int busy_ = 0;  // publishing or draining: dead letters wait in dead_letters_
+    std::string node_ = "warren@localhost";
 };
 
 }  // namespace warren::broker

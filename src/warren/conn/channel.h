@@ -7,6 +7,7 @@
 #include "warren/broker/consumer.h"
 #include "warren/broker/message.h"
 #include "warren/broker/queue.h"
+#include "warren/broker/vhost.h"
 #include "warren/conn/connection.h"
 #include "warren/net/event_loop.h"
 #include "warren/util/shared_bytes.h"
@@ -175,11 +176,13 @@ private:
     // handlers/publish.cpp
     amqp::Result<> on_basic_publish(const amqp::BasicPublish& m);
     amqp::Result<> complete_publish();
-    /// Routes and enqueues; returns the log position that makes it durable (0: nothing to
-    /// wait for).
-    uint64_t route_message(broker::Exchange& exchange, const std::string& routing_key,
-                           bool mandatory, const broker::MessageRef& message);
-    uint64_t store_message(const broker::MessageRef& message);
+    /// Routes, stores and enqueues (broker::Vhost::publish), or hands a direct reply-to
+    /// over; sends basic.return for an unroutable mandatory message.
+    broker::Vhost::PublishResult route_message(broker::Exchange& exchange,
+                                               const std::string& routing_key, bool mandatory,
+                                               const broker::MessageRef& message);
+    /// Publish `seq` was refused by a queue at its limit: nack it, in confirm order.
+    void nack_published(uint64_t seq);
     void replace_properties(PendingPublish& p, const amqp::BasicProperties& props);
     amqp::Result<broker::Exchange*> check_publish_target(std::string_view exchange);
     void confirm_published();
@@ -215,9 +218,11 @@ private:
     struct PendingDurable {
         uint64_t seq;       // publish sequence number awaiting its confirm
         uint64_t position;  // message log position that makes it durable
+        bool nack = false;  // refused (x-overflow reject-publish): nacked in its turn
     };
     std::deque<PendingDurable> pending_durable_;
-    std::vector<std::string_view> store_keys_;
+    /// Sends the acks for everything settled before `seq`, then basic.nack for `seq`.
+    void send_nack(uint64_t seq);
 
     bool tx_mode_ = false;
     std::vector<TxPublish> tx_publishes_;
@@ -234,7 +239,6 @@ private:
 
     std::string write_allowed_exchange_;  // cached write permission for publishing
     bool write_allowed_ = false;
-    std::vector<broker::Queue*> route_scratch_;
 };
 
 }  // namespace warren::conn

@@ -221,6 +221,8 @@ void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool reque
         }
         if (!ack && requeue)
             back[u.queue.get()].push_back(std::move(u.message));
+        else if (!ack)
+            u.queue->reject(std::move(u.message));  // dead-lettered if the queue says so
         else
             u.queue->remove_delivered(std::move(u.message));
     }

@@ -35,8 +35,8 @@ amqp::Result<> Channel::on_tx_commit() {
     for (auto& p : publishes) {
         // The exchange may have gone since the publish; such messages are dropped.
         if (broker::Exchange* ex = conn_.vhost()->find_exchange(p.exchange))
-            durable_at = std::max(durable_at,
-                                  route_message(*ex, p.routing_key, p.mandatory, p.message));
+            durable_at = std::max(
+                durable_at, route_message(*ex, p.routing_key, p.mandatory, p.message).durable_at);
     }
     auto settlements = std::move(tx_settlements_);
     tx_settlements_.clear();

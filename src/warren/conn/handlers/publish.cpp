@@ -244,37 +244,33 @@ amqp::Result<> Channel::complete_publish() {
             TxPublish{message->exchange(), message->routing_key(), p.mandatory, message});
         return {};
     }
-    uint64_t durable_at = route_message(**target, message->routing_key(), p.mandatory, message);
+    auto published = route_message(**target, message->routing_key(), p.mandatory, message);
     if (seq) {
-        if (durable_at != 0) pending_durable_.push_back(PendingDurable{seq, durable_at});
-        confirm_published();
+        if (published.refused) {
+            nack_published(seq);
+        } else {
+            if (published.durable_at != 0)
+                pending_durable_.push_back(PendingDurable{seq, published.durable_at});
+            confirm_published();
+        }
     }
     return {};
 }
 
-uint64_t Channel::route_message(broker::Exchange& exchange, const std::string& routing_key,
-                                bool mandatory, const broker::MessageRef& message) {
-    broker::Vhost& vh = *conn_.vhost();
-    bool routed = false;
-    uint64_t durable_at = 0;
+broker::Vhost::PublishResult Channel::route_message(broker::Exchange& exchange,
+                                                    const std::string& routing_key,
+                                                    bool mandatory,
+                                                    const broker::MessageRef& message) {
+    broker::Vhost::PublishResult result;
     if (exchange.name().empty() && routing_key.starts_with(kReplyToPrefix)) {
         if (Channel* target = conn_.server().find_reply_channel(routing_key)) {
             target->deliver_reply(message, routing_key);
-            routed = true;
+            result.routed = true;
         }
     } else {
-        amqp::BasicProperties props;
-        amqp::Reader pr(message->properties());
-        props.decode(pr);
-        route_scratch_.clear();
-        vh.route(exchange, broker::RoutingInput{routing_key, props.headers}, route_scratch_);
-        for (const std::string& key : message->extra_routing_keys())
-            vh.route(exchange, broker::RoutingInput{key, props.headers}, route_scratch_);
-        if (message->is_persistent()) durable_at = store_message(message);
-        for (broker::Queue* q : route_scratch_) q->enqueue(message);
-        routed = !route_scratch_.empty();
+        result = conn_.vhost()->publish(exchange, message);
     }
-    if (!routed && mandatory) {
+    if (!result.routed && mandatory) {
         amqp::BasicReturn ret;
         ret.reply_code = 312;
         ret.reply_text = "NO_ROUTE";
@@ -282,23 +278,28 @@ uint64_t Channel::route_message(broker::Exchange& exchange, const std::string& r
         ret.routing_key = routing_key;
         conn_.send_content(number_, ret, *message);
     }
-    return durable_at;
+    return result;
 }
 
-uint64_t Channel::store_message(const broker::MessageRef& message) {
-    store_keys_.clear();
-    for (broker::Queue* q : route_scratch_)
-        if (q->is_stored()) store_keys_.push_back(q->store_key());
-    if (store_keys_.empty()) return 0;
-    // Written once, with every durable queue it entered (fan-out shares the record).
-    store::MessageLog& log = conn_.server().broker().message_log();
-    uint64_t id = log.next_id();
-    store::Location location = log.append_publish(id, store_keys_, message->exchange(),
-                                                  message->routing_key(),
-                                                  message->data().view(),
-                                                  message->properties_size());
-    message->set_stored(id, location);
-    return log.position();
+void Channel::nack_published(uint64_t seq) {
+    if (!pending_durable_.empty()) {
+        // Earlier persistent publishes are still on their way to disk: nacked in turn.
+        pending_durable_.push_back(PendingDurable{seq, pending_durable_.back().position, true});
+        confirm_published();
+        return;
+    }
+    send_nack(seq);
+}
+
+void Channel::send_nack(uint64_t seq) {
+    if (closing_) return;
+    // Settled publishes before this one are acked first, so tags stay in order.
+    confirmed_upto_ = std::max(confirmed_upto_, seq - 1);
+    run_turn_task();
+    amqp::BasicNack nack;
+    nack.delivery_tag = seq;
+    reply(nack);
+    acked_upto_ = confirmed_upto_ = seq;
 }
 
 void Channel::on_store_failed() {
@@ -326,8 +327,11 @@ void Channel::on_durable(uint64_t position) {
         commit_waits_for_ = 0;
         if (!closing_) reply(amqp::TxCommitOk{});
     }
-    while (!pending_durable_.empty() && pending_durable_.front().position <= position)
+    while (!pending_durable_.empty() && pending_durable_.front().position <= position) {
+        PendingDurable d = pending_durable_.front();
         pending_durable_.pop_front();
+        if (d.nack) send_nack(d.seq);
+    }
     confirm_published();
 }
 
