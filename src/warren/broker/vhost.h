@@ -75,6 +75,8 @@ public:
 
 private:
     void add_builtin_exchanges();
+    /// Makes an exchange of a validated spec (x-delayed-message ones hold messages).
+    ExchangeRef make_exchange(const ExchangeSpec& spec);
     void changed() {
         if (on_change_) on_change_();
     }

@@ -1,5 +1,6 @@
 #include "warren/auth/user_db.h"
 #include "warren/broker/broker.h"
+#include "warren/broker/delayed_messages.h"
 #include "warren/broker/errors.h"
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
@@ -262,6 +263,11 @@ uint64_t Channel::route_message(broker::Exchange& exchange, const std::string& r
             target->deliver_reply(message, routing_key);
             routed = true;
         }
+    } else if (auto held = exchange.delayed() ? exchange.delayed()->hold_if_delayed(*message)
+                                               : std::nullopt) {
+        // Held by an x-delayed-message exchange and routed when due. Like the plugin, which
+        // routes it to no queue now, a mandatory one is returned (its limitation, issue #7).
+        durable_at = *held;
     } else {
         amqp::BasicProperties props;
         amqp::Reader pr(message->properties());
