@@ -2,6 +2,7 @@
 
 #include "warren/auth/password.h"
 #include "warren/broker/definitions.h"
+#include "warren/broker/delayed_messages.h"
 #include "warren/config/byte_size.h"
 #include "warren/store/atomic_file.h"
 #include "warren/util/log.h"
@@ -53,6 +54,9 @@ void Broker::compact_log() {
     for (auto& [name, vh] : vhosts_)
         for (auto& [qname, q] : vh->queues())
             if (q->is_stored()) moved += q->relocate(*segment);
+    for (auto& [name, vh] : vhosts_)
+        for (auto& [xname, x] : vh->exchanges())
+            if (x->delayed()) moved += x->delayed()->relocate(*segment);
     if (moved)
         log().info("compacted message log segment {}: moved {} message(s) still queued",
                    *segment, moved);
@@ -177,7 +181,23 @@ void Broker::recover_messages() {
     // Store key -> queue, looked up once per key rather than once per message (the keys
     // point into the log's recovery index and last only during recover()).
     std::unordered_map<std::string_view, Queue*> queues;
+    std::unordered_map<std::string_view, DelayedMessages*> delayed;
+    size_t held = 0;
     auto report = log_->recover([&](const store::RecoveredEntry& e) {
+        std::string_view vhost, exchange;
+        if (DelayedMessages::parse_store_key(e.queue, vhost, exchange)) {
+            auto at = delayed.find(e.queue);
+            if (at == delayed.end()) {
+                Vhost* vh = find_vhost(vhost);
+                Exchange* x = vh ? vh->find_exchange(exchange) : nullptr;
+                at = delayed.emplace(e.queue, x && x->is_durable() ? x->delayed() : nullptr).first;
+            }
+            if (!at->second) return;
+            log_->retain(e.location.segment);
+            at->second->restore(e.id, e.location, e.due_ms);
+            ++held;
+            return;
+        }
         auto it = queues.find(e.queue);
         if (it == queues.end()) {
             Queue* q = nullptr;
@@ -203,6 +223,7 @@ void Broker::recover_messages() {
                "{} MB in {} ms",
                restored, report.messages, report.segments, report.records,
                report.bytes / 1000000, ms);
+    if (held) log().info("recovered {} delayed message(s) held by x-delayed-message exchanges", held);
 }
 
 }  // namespace warren::broker

@@ -184,7 +184,7 @@ void import_definitions(Broker& broker, const nlohmann::json& defs) {
                               x.value("durable", true), x.value("auto_delete", false),
                               x.value("internal", false),
                               table_from_json(x.value("arguments", json::object()))};
-            if (!make_matcher(spec.type))
+            if (!make_exchange_matcher(spec))
                 throw std::runtime_error("exchange '" + spec.name + "': unknown type '" +
                                          spec.type + "'");
             vh.restore_exchange(spec);

@@ -77,6 +77,18 @@ amqp::Error unknown_exchange_type(std::string_view type) {
                                   fmt::format("COMMAND_INVALID - unknown exchange type '{}'", type));
 }
 
+amqp::Error delayed_type_required() {
+    return amqp::channel_error(ReplyCode::PreconditionFailed,
+                               "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be "
+                               "an existing exchange type");
+}
+
+amqp::Error delayed_type_recursive() {
+    return amqp::channel_error(ReplyCode::PreconditionFailed,
+                               "PRECONDITION_FAILED - Invalid argument, 'x-delayed-message' can't "
+                               "be used for 'x-delayed-type'");
+}
+
 amqp::Error default_exchange_op() {
     return amqp::channel_error(ReplyCode::AccessRefused,
                                "ACCESS_REFUSED - operation not permitted on the default exchange");

@@ -21,6 +21,10 @@ amqp::Error exchange_in_use(std::string_view exchange, std::string_view vhost);
 amqp::Error queue_in_exclusive_use(std::string_view queue, std::string_view vhost);
 amqp::Error exclusive_consume_unavailable(std::string_view queue, std::string_view vhost);
 amqp::Error unknown_exchange_type(std::string_view type);
+/// x-delayed-message without a string x-delayed-type (the plugin's validate/1).
+amqp::Error delayed_type_required();
+/// x-delayed-type naming x-delayed-message itself.
+amqp::Error delayed_type_recursive();
 amqp::Error default_exchange_op();
 amqp::Error system_exchange_deletion(std::string_view exchange, std::string_view vhost);
 amqp::Error internal_exchange_publish(std::string_view exchange, std::string_view vhost);

@@ -1,5 +1,6 @@
 #include "warren/broker/exchange.h"
 
+#include "warren/broker/delayed_messages.h"
 #include "warren/broker/direct_matcher.h"
 #include "warren/broker/fanout_matcher.h"
 #include "warren/broker/headers_matcher.h"
@@ -10,9 +11,14 @@
 namespace warren::broker {
 
 Exchange::Exchange(std::string vhost, ExchangeSpec spec, std::unique_ptr<Matcher> matcher)
-    : vhost_(std::move(vhost)), spec_(std::move(spec)), matcher_(std::move(matcher)) {}
+    : vhost_(std::move(vhost)), spec_(std::move(spec)), matcher_(std::move(matcher)),
+      routing_type_(routing_type_of(spec_)) {}
 
 Exchange::~Exchange() = default;
+
+void Exchange::set_delayed(std::unique_ptr<DelayedMessages> delayed) {
+    delayed_ = std::move(delayed);
+}
 
 static bool same_binding(const Binding& a, const Binding& b) {
     return a.destination == b.destination && a.routing_key == b.routing_key &&
@@ -56,6 +62,23 @@ std::unique_ptr<Matcher> make_matcher(std::string_view type) {
     if (type == "topic") return std::make_unique<TopicMatcher>();
     if (type == "headers") return std::make_unique<HeadersMatcher>();
     return nullptr;
+}
+
+bool is_exchange_type(std::string_view type) {
+    return type == kDelayedExchangeType || make_matcher(type) != nullptr;
+}
+
+std::string routing_type_of(const ExchangeSpec& spec) {
+    if (spec.type != kDelayedExchangeType) return spec.type;
+    const amqp::FieldValue* v = spec.arguments.find(kDelayedTypeArgument);
+    const std::string* type = v ? v->string() : nullptr;
+    return type ? *type : std::string();
+}
+
+std::unique_ptr<Matcher> make_exchange_matcher(const ExchangeSpec& spec) {
+    std::string type = routing_type_of(spec);
+    if (type == kDelayedExchangeType) return nullptr;
+    return make_matcher(type);
 }
 
 }  // namespace warren::broker

@@ -14,6 +14,7 @@ namespace warren::broker {
 
 class Queue;
 class Exchange;
+class DelayedMessages;
 
 /// Where a binding leads: a queue or, for exchange-to-exchange bindings, an exchange.
 struct Destination {
@@ -52,6 +53,9 @@ public:
 
     const std::string& name() const { return spec_.name; }
     const std::string& type() const { return spec_.type; }
+    /// The type whose routing this exchange uses: its own, or an x-delayed-message
+    /// exchange's x-delayed-type.
+    const std::string& routing_type() const { return routing_type_; }
     const std::string& vhost() const { return vhost_; }
     const ExchangeSpec& spec() const { return spec_; }
     bool is_durable() const { return spec_.durable; }
@@ -71,6 +75,10 @@ public:
         matcher_->match(input, out);
     }
 
+    /// The messages an x-delayed-message exchange holds back; null for other types.
+    DelayedMessages* delayed() const { return delayed_.get(); }
+    void set_delayed(std::unique_ptr<DelayedMessages> delayed);
+
     /// Exchanges bound to this one (this is their destination), for cleanup on delete.
     std::vector<Exchange*>& inbound_sources() { return inbound_sources_; }
 
@@ -80,11 +88,19 @@ private:
     std::unique_ptr<Matcher> matcher_;
     std::vector<Binding> bindings_;
     std::vector<Exchange*> inbound_sources_;
+    std::string routing_type_;
+    std::unique_ptr<DelayedMessages> delayed_;  // last: its messages go before the bindings
 };
 
 using ExchangeRef = util::Ref<Exchange>;
 
 /// The matcher for a type name ("direct", "fanout", "topic", "headers"), or null.
 std::unique_ptr<Matcher> make_matcher(std::string_view type);
+/// Whether exchange.declare accepts `type`: the four built-in types and x-delayed-message.
+bool is_exchange_type(std::string_view type);
+/// The type whose routing an exchange of `spec` uses (see Exchange::routing_type()).
+std::string routing_type_of(const ExchangeSpec& spec);
+/// The matcher for an exchange of `spec`, x-delayed-message included; null if unknown.
+std::unique_ptr<Matcher> make_exchange_matcher(const ExchangeSpec& spec);
 
 }  // namespace warren::broker

@@ -51,6 +51,9 @@ public:
     /// its page file space. The message log's share is the queue's to release.
     void discard(const PagedMessage& m);
 
+    /// Scratch space for bodies the log does not hold (delayed messages use it too).
+    store::PageFile& page_file() { return page_file_; }
+
     uint64_t paged_out_total() const { return paged_out_; }
     uint64_t paged_in_total() const { return paged_in_; }
     uint64_t read_failures() const { return read_failures_; }

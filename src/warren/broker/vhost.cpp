@@ -3,7 +3,9 @@
 #include "warren/amqp/frame.h"
 #include "warren/amqp/methods.h"
 #include "warren/broker/dead_letter.h"
+#include "warren/broker/delayed_messages.h"
 #include "warren/broker/errors.h"
+#include "warren/broker/message_pager.h"
 #include "warren/util/random_name.h"
 
 #include <unistd.h>
@@ -75,10 +77,16 @@ void Vhost::restore_queue(const QueueSpec& spec) {
 }
 
 void Vhost::restore_exchange(const ExchangeSpec& spec) {
-    if (find_exchange(spec.name)) return;
-    auto matcher = make_matcher(spec.type);
-    if (!matcher) return;
-    exchanges_.emplace(spec.name, ExchangeRef::make(name_, spec, std::move(matcher)));
+    if (find_exchange(spec.name) || !make_exchange_matcher(spec)) return;
+    exchanges_.emplace(spec.name, make_exchange(spec));
+}
+
+ExchangeRef Vhost::make_exchange(const ExchangeSpec& spec) {
+    ExchangeRef ex = ExchangeRef::make(name_, spec, make_exchange_matcher(spec));
+    if (spec.type == kDelayedExchangeType)
+        ex->set_delayed(std::make_unique<DelayedMessages>(
+            loop_, *this, *ex, spec.durable, log_, pager_ ? &pager_->page_file() : nullptr));
+    return ex;
 }
 
 Vhost::~Vhost() {
@@ -134,9 +142,16 @@ amqp::Result<ExchangeRef> Vhost::declare_exchange(const ExchangeSpec& spec, bool
         return ExchangeRef(existing);
     }
     if (passive) return errors::no_exchange(spec.name, name_);
-    auto matcher = make_matcher(spec.type);
-    if (!matcher) return errors::unknown_exchange_type(spec.type);
-    ExchangeRef ex = ExchangeRef::make(name_, spec, std::move(matcher));
+    if (spec.type == kDelayedExchangeType) {
+        // The plugin's validate/1, run for new exchanges only.
+        const amqp::FieldValue* type = spec.arguments.find(kDelayedTypeArgument);
+        if (!type || !type->string()) return errors::delayed_type_required();
+        if (*type->string() == kDelayedExchangeType) return errors::delayed_type_recursive();
+        if (!make_matcher(*type->string())) return errors::unknown_exchange_type(*type->string());
+    } else if (!make_matcher(spec.type)) {
+        return errors::unknown_exchange_type(spec.type);
+    }
+    ExchangeRef ex = make_exchange(spec);
     exchanges_.emplace(spec.name, ex);
     if (spec.durable) changed();
     return ex;
@@ -266,7 +281,7 @@ amqp::Result<> Vhost::bind_queue(std::string_view queue, std::string_view exchan
     if (!ex) return errors::no_exchange(exchange, name_);
     auto q = use_queue(queue, owner);
     if (!q) return q.error();
-    if (ex->type() == "headers") {
+    if (ex->routing_type() == "headers") {
         if (auto invalid = validate_headers_binding(args); !invalid) return invalid.error();
     }
     Binding b{Destination{q->get(), nullptr}, std::string(routing_key), args};
@@ -314,7 +329,7 @@ amqp::Result<> Vhost::bind_exchange(std::string_view destination, std::string_vi
     if (!dst) return errors::no_exchange(destination, name_);
     Exchange* src = find_exchange(source);
     if (!src) return errors::no_exchange(source, name_);
-    if (src->type() == "headers") {
+    if (src->routing_type() == "headers") {
         if (auto invalid = validate_headers_binding(args); !invalid) return invalid.error();
     }
     if (src->bind(Binding{Destination{nullptr, dst}, std::string(routing_key), args})) {

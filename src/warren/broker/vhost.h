@@ -115,6 +115,8 @@ private:
     uint64_t store(const MessageRef& message, const std::vector<Queue*>& targets);
     QueueHost* host() { return this; }
     void add_builtin_exchanges();
+    /// Makes an exchange of a validated spec (x-delayed-message ones hold messages).
+    ExchangeRef make_exchange(const ExchangeSpec& spec);
     void changed() {
         if (on_change_) on_change_();
     }

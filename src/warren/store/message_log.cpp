@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -37,6 +38,8 @@ enum RecordType : uint8_t {
     kPublishAt = 6,
     kRelocateAt = 7,
     kIndexEnd = 8,
+    // A delayed message's due time (u64 id, i64 wall clock ms); in segments and indexes.
+    kDelayDue = 9,
 };
 constexpr size_t kRecordHeader = 8;  // u32 payload length, u32 crc32c(payload)
 constexpr uint32_t kMaxRecord = 1u << 30;
@@ -149,19 +152,30 @@ public:
         for (Rec& rec : recs_) drop_from(rec, k->second);
     }
 
+    /// A delayed message's due time; a relocated message has it twice (same value).
+    void due(uint64_t id, int64_t due_ms) { dues_.emplace_back(id, due_ms); }
+
     /// Calls `found` for every queue's copy of every live message, in publish order.
-    size_t emit(const std::function<void(const RecoveredEntry&)>& found) const {
+    size_t emit(const std::function<void(const RecoveredEntry&)>& found) {
+        std::sort(dues_.begin(), dues_.end());
+        auto due_of = [&](uint64_t id) -> int64_t {
+            if (dues_.empty()) return -1;
+            auto at = std::lower_bound(dues_.begin(), dues_.end(), std::pair<uint64_t, int64_t>{
+                                                                       id, INT64_MIN});
+            return at != dues_.end() && at->first == id ? at->second : -1;
+        };
         size_t live = 0;
         auto late = late_.begin();
         auto one = [&](const Rec& rec) {
             if (!(rec.flags & kIsLive)) return;
             ++live;
+            int64_t due = due_of(rec.id);
             if (!(rec.flags & kHasMany)) {
-                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kWasDelivered) != 0});
+                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kWasDelivered) != 0, due});
                 return;
             }
             for (const Holder& h : multi_[rec.queue])
-                found({rec.id, h.loc, keys_[h.key], h.delivered});
+                found({rec.id, h.loc, keys_[h.key], h.delivered, due});
         };
         for (const Rec& rec : recs_) {
             for (; late != late_.end() && late->first < rec.id; ++late) one(late->second);
@@ -222,6 +236,7 @@ private:
     }
 
     std::vector<Rec> recs_;
+    std::vector<std::pair<uint64_t, int64_t>> dues_;  // id, due time of delayed messages
     std::map<uint64_t, Rec> late_;  // ids found out of order (relocated copies)
     std::vector<std::vector<Holder>> multi_;
     std::deque<std::string> keys_;  // stable addresses for the emitted views
@@ -328,6 +343,10 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
             }
         } else if (type == kDropQueue) {
             index.drop_queue(get_key(r));
+        } else if (type == kDelayDue) {
+            uint64_t id = r.u64();
+            auto due = static_cast<int64_t>(r.u64());
+            if (r.ok()) index.due(id, due);
         } else {
             return false;
         }
@@ -396,7 +415,8 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
             amqp::Reader r(p + kRecordHeader, len);
             ++report.records;
             uint8_t type = r.u8();
-            if (type >= kPublishAt ||
+            bool index_only = type >= kPublishAt && type <= kIndexEnd;
+            if (index_only ||
                 !apply(number, type, r,
                        Location{number, static_cast<uint32_t>(off),
                                 static_cast<uint32_t>(kRecordHeader + len)}))
@@ -649,6 +669,15 @@ std::optional<uint32_t> MessageLog::segment_to_compact(uint64_t max_live) const 
     if (oldest->first == segment_ || oldest->second == 0 || oldest->second > max_live)
         return std::nullopt;
     return oldest->first;
+}
+
+void MessageLog::append_delay_due(uint64_t id, int64_t due_ms) {
+    if (closed_) return;
+    begin_record(kDelayDue);
+    amqp::Writer w(pending_);
+    w.u64(id);
+    w.u64(static_cast<uint64_t>(due_ms));
+    end_record();
 }
 
 void MessageLog::append_remove(std::string_view queue, uint64_t id) {

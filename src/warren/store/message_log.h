@@ -28,6 +28,9 @@ struct RecoveredEntry {
     Location location;
     std::string_view queue;  // the queue's store key
     bool delivered = false;  // delivered from this queue and not acked before the stop
+    /// When a delayed message is due (wall clock ms), from its delay-due record; -1 for
+    /// a message without one (queued messages). See append_delay_due().
+    int64_t due_ms = -1;
 };
 
 /// A publish record read back from a segment; the views point into the read buffer.
@@ -94,6 +97,11 @@ public:
     uint64_t relocated_total() const { return relocated_; }
     size_t segment_count() const { return live_.size(); }
 
+    /// Message `id` (logged for a delayed exchange's key with append_publish) is due at
+    /// `due_ms` (wall clock ms). A small control record, so it is in the segment's index and
+    /// recovery finds the due time without reading the body; relocating the message must
+    /// append it again.
+    void append_delay_due(uint64_t id, int64_t due_ms);
     /// The message left `queue` for good (acked, expired, purged, dropped).
     void append_remove(std::string_view queue, uint64_t id);
     /// The message was delivered from `queue` and awaits an ack (redelivered on recovery).

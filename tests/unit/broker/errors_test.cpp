@@ -21,6 +21,17 @@ TEST(Errors, NotFoundTextsNameTheResourceAndVhost) {
                  "NOT_FOUND - no exchange 'x' in vhost 'vh'");
 }
 
+TEST(Errors, DelayedExchangeArgumentsAsThePluginWordsThem) {
+    // rabbit_exchange_type_delayed_message:validate/1.
+    expect_error(errors::delayed_type_required(), ReplyCode::PreconditionFailed, Scope::Channel,
+                 "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing "
+                 "exchange type");
+    expect_error(errors::delayed_type_recursive(), ReplyCode::PreconditionFailed,
+                 Scope::Channel,
+                 "PRECONDITION_FAILED - Invalid argument, 'x-delayed-message' can't be used for "
+                 "'x-delayed-type'");
+}
+
 TEST(Errors, ReservedNamesAreAccessRefused) {
     expect_error(errors::reserved_name("queue", "amq.q"), ReplyCode::AccessRefused,
                  Scope::Channel,

@@ -33,6 +33,7 @@ protected:
         std::string queue;
         bool delivered;
         Location location;
+        int64_t due_ms;
     };
 
     /// Opens the log in a fresh loop, recovers, and runs `steps` (each in a turn).
@@ -42,7 +43,7 @@ protected:
         MessageLog log(loop, dir_.string());
         std::vector<Found> found;
         auto r = log.recover([&](const RecoveredEntry& e) {
-            found.push_back({e.id, std::string(e.queue), e.delivered, e.location});
+            found.push_back({e.id, std::string(e.queue), e.delivered, e.location, e.due_ms});
             log.retain(e.location.segment);  // as the broker does for each copy it keeps
         });
         if (report) *report = r;
@@ -324,6 +325,75 @@ TEST_F(SegmentIndexTest, SealedSegmentsRecoverFromTheirIndexesAlike) {
     size_t delivered = 0;
     for (const auto& f : a) delivered += f.delivered;
     EXPECT_EQ(delivered, 4u + 1u);  // ids 1, 11, 21, 31 in "even"; the relocated id 2
+}
+
+
+TEST_F(MessageLogTest, DelayDueRecordsGiveRecoveredMessagesTheirDueTime) {
+    open_and_run({[](MessageLog& log) {
+                      uint64_t a = log.next_id();
+                      log.append_delay_due(a, 1'700'000'000'123);
+                      log.append_publish(a, {"delayed"}, "dx", "k", "a", 0);
+                      log.append_publish(log.next_id(), {"q"}, "", "q", "queued", 0);
+                      uint64_t b = log.next_id();
+                      log.append_delay_due(b, 5);
+                      log.append_publish(b, {"delayed"}, "dx", "k", "b", 0);
+                      uint64_t c = log.next_id();
+                      log.append_delay_due(c, 9);
+                      log.append_publish(c, {"delayed"}, "dx", "k", "c", 0);
+                  },
+                  [](MessageLog& log) { log.append_remove("delayed", 4); }});
+    RecoveryReport report;
+    auto found = open_and_run({}, &report);
+    ASSERT_EQ(found.size(), 3u);
+    EXPECT_EQ(found[0].queue, "delayed");
+    EXPECT_EQ(found[0].due_ms, 1'700'000'000'123);
+    EXPECT_EQ(found[1].queue, "q");
+    EXPECT_EQ(found[1].due_ms, -1);  // no delay-due record: an ordinary queued message
+    EXPECT_EQ(found[2].id, 3u);
+    EXPECT_EQ(found[2].due_ms, 5);
+    EXPECT_TRUE(report.problems.empty());
+}
+
+TEST_F(MessageLogTest, DelayDueTimesComeBackFromSealedSegmentIndexes) {
+    {
+        net::EventLoop loop;
+        MessageLog log(loop, dir_.string(), 4096);
+        log.recover([](const RecoveredEntry&) {});
+        std::vector<std::function<void()>> turns;
+        for (int i = 0; i < 200; ++i)
+            turns.push_back([&log, i] {
+                uint64_t id = log.next_id();
+                log.append_delay_due(id, 1000 + i);
+                log.append_publish(id, {"delayed"}, "dx", "k", std::string(100, 'x'), 0);
+            });
+        run_turns(loop, std::move(turns));
+    }
+    RecoveryReport report;
+    net::EventLoop loop;
+    MessageLog log(loop, dir_.string(), 4096);
+    std::vector<RecoveredEntry> entries;
+    report = log.recover([&](const RecoveredEntry& e) { entries.push_back(e); });
+    EXPECT_GT(report.indexed_segments, 2u);
+    ASSERT_EQ(entries.size(), 200u);
+    for (size_t i = 0; i < entries.size(); ++i)
+        EXPECT_EQ(entries[i].due_ms, 1000 + static_cast<int64_t>(i)) << i;
+    EXPECT_TRUE(report.problems.empty());
+}
+
+TEST_F(MessageLogTest, RelocatedDelayedMessageKeepsItsDueTime) {
+    open_and_run({[](MessageLog& log) {
+                      uint64_t id = log.next_id();
+                      log.append_delay_due(id, 777);
+                      log.append_publish(id, {"delayed"}, "dx", "k", "body", 0);
+                  },
+                  [](MessageLog& log) {
+                      log.append_relocate(1, "delayed", false, "dx", "k", "body", 0);
+                      log.append_delay_due(1, 777);
+                  }});
+    auto found = open_and_run();
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].due_ms, 777);
+    EXPECT_GT(found[0].location.offset, 0u);  // the relocated copy
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ amqp::Result<> Channel::on_exchange_declare(const amqp::ExchangeDeclare& m) {
         if (!vh.find_exchange(name)) return broker::errors::no_exchange(name, vh.name());
     } else {
         // RabbitMQ checks the type, then the default exchange, then permissions.
-        if (!broker::make_matcher(m.type)) return broker::errors::unknown_exchange_type(m.type);
+        if (!broker::is_exchange_type(m.type)) return broker::errors::unknown_exchange_type(m.type);
         if (name.empty()) return broker::errors::default_exchange_op();
         if (auto denied = check_access(auth::Access::Configure, "exchange", name); !denied) return denied;
         if (name.starts_with("amq.") && !vh.find_exchange(name))

@@ -1,5 +1,6 @@
 #include "warren/auth/user_db.h"
 #include "warren/broker/broker.h"
+#include "warren/broker/delayed_messages.h"
 #include "warren/broker/errors.h"
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
@@ -267,6 +268,11 @@ broker::Vhost::PublishResult Channel::route_message(broker::Exchange& exchange,
             target->deliver_reply(message, routing_key);
             result.routed = true;
         }
+    } else if (auto held = exchange.delayed() ? exchange.delayed()->hold_if_delayed(*message)
+                                               : std::nullopt) {
+        // Held by an x-delayed-message exchange and routed when due. Like the plugin, which
+        // routes it to no queue now, a mandatory one is returned (its limitation, issue #7).
+        result.durable_at = *held;
     } else {
         result = conn_.vhost()->publish(exchange, message);
     }
