@@ -1,34 +1,13 @@
 #include "warren/admin/field_json.h"
 
+#include "warren/broker/queue_settings.h"
+
 #include <nlohmann/json.hpp>
 
 namespace warren::admin {
 namespace {
 
 using nlohmann::json;
-
-// rabbit_binary_parser's names for the field types.
-const char* type_name(char tag) {
-    switch (tag) {
-    case 't': return "bool";
-    case 'b': return "byte";
-    case 'B': return "unsignedbyte";
-    case 's': return "short";
-    case 'u': return "unsignedshort";
-    case 'I': return "signedint";
-    case 'i': return "unsignedint";
-    case 'l': return "long";
-    case 'f': return "float";
-    case 'd': return "double";
-    case 'D': return "decimal";
-    case 'S': return "longstr";
-    case 'x': return "binary";
-    case 'T': return "timestamp";
-    case 'F': return "table";
-    case 'A': return "array";
-    default: return "void";
-    }
-}
 
 json value_json(const amqp::FieldValue& v) {
     int64_t i = 0;
@@ -41,7 +20,7 @@ json value_json(const amqp::FieldValue& v) {
     if (const auto* a = v.array()) {
         json out = json::array();
         for (const auto& item : *a)
-            out.push_back(json::array({type_name(item.tag()), value_json(item)}));
+            out.push_back(json::array({std::string(broker::amqp_type_name(item)), value_json(item)}));
         return out;
     }
     if (const auto* x = v.get_if<amqp::ByteArray>()) return x->bytes;
@@ -55,7 +34,7 @@ json value_json(const amqp::FieldValue& v) {
 json field_table_json(const amqp::FieldTable& table) {
     json out = json::array();
     for (const auto& [key, value] : table.entries())
-        out.push_back(json::array({key, type_name(value.tag()), value_json(value)}));
+        out.push_back(json::array({key, std::string(broker::amqp_type_name(value)), value_json(value)}));
     return out;
 }
 
