@@ -593,17 +593,27 @@ void MessageLog::end_record() {
     loop_.schedule(*this, 0);
 }
 
-Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_view>& queues,
-                                    std::string_view exchange, std::string_view routing_key,
-                                    std::string_view data, uint32_t properties_size) {
-    if (closed_) return Location{segment_, 0, 0};
+uint32_t MessageLog::begin_message_record(uint8_t type) {
     // Segments roll here, before a record, so the location returned is where it lands.
     if (segment_bytes_ + pending_.size() >= segment_size_ && !error_) {
         write_out();
         if (!error_) roll_segment();
     }
     auto offset = static_cast<uint32_t>(segment_bytes_ + pending_.size());
-    begin_record(kPublish);
+    begin_record(type);
+    return offset;
+}
+
+Location MessageLog::location_from(uint32_t offset) const {
+    return Location{segment_, offset,
+                    static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
+}
+
+Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_view>& queues,
+                                    std::string_view exchange, std::string_view routing_key,
+                                    std::string_view data, uint32_t properties_size) {
+    if (closed_) return Location{segment_, 0, 0};
+    uint32_t offset = begin_message_record(kPublish);
     amqp::Writer w(pending_);
     w.u64(id);
     w.u16(static_cast<uint16_t>(queues.size()));
@@ -613,30 +623,25 @@ Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
     w.u32(properties_size);
     w.longstr(data);
     end_record();
+    Location at = location_from(offset);
     live_[segment_] += queues.size();
     index_begin();
     amqp::Writer iw(index_);
     iw.u8(kPublishAt);
-    iw.u32(offset);
-    iw.u32(static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset));
+    iw.u32(at.offset);
+    iw.u32(at.length);
     iw.u64(id);
     iw.u16(static_cast<uint16_t>(queues.size()));
     for (std::string_view q : queues) put_key(iw, q);
     index_end();
-    return Location{segment_, offset,
-                    static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
+    return at;
 }
 
 Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool delivered,
                                      std::string_view exchange, std::string_view routing_key,
                                      std::string_view data, uint32_t properties_size) {
     if (closed_) return Location{segment_, 0, 0};
-    if (segment_bytes_ + pending_.size() >= segment_size_ && !error_) {
-        write_out();
-        if (!error_) roll_segment();
-    }
-    auto offset = static_cast<uint32_t>(segment_bytes_ + pending_.size());
-    begin_record(kRelocate);
+    uint32_t offset = begin_message_record(kRelocate);
     amqp::Writer w(pending_);
     w.u64(id);
     put_key(w, queue);
@@ -646,19 +651,19 @@ Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool d
     w.u32(properties_size);
     w.longstr(data);
     end_record();
+    Location at = location_from(offset);
     ++live_[segment_];
     ++relocated_;
     index_begin();
     amqp::Writer iw(index_);
     iw.u8(kRelocateAt);
-    iw.u32(offset);
-    iw.u32(static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset));
+    iw.u32(at.offset);
+    iw.u32(at.length);
     iw.u64(id);
     put_key(iw, queue);
     iw.u8(delivered ? 1 : 0);
     index_end();
-    return Location{segment_, offset,
-                    static_cast<uint32_t>(segment_bytes_ + pending_.size() - offset)};
+    return at;
 }
 
 std::optional<uint32_t> MessageLog::segment_to_compact(uint64_t max_live) const {

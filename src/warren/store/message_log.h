@@ -157,6 +157,11 @@ private:
     void collect_garbage();
     void sync_loop();
     void begin_record(uint8_t type);
+    /// Starts a record carrying a message body (rolling the segment first if it is full);
+    /// returns the offset it starts at.
+    uint32_t begin_message_record(uint8_t type);
+    /// Where the record begun at `offset` lies, once ended.
+    Location location_from(uint32_t offset) const;
     void end_record();
     std::string segment_path(uint32_t number) const;
 
