@@ -62,6 +62,25 @@ void put_key(amqp::Writer& w, std::string_view key) {
 
 std::string_view get_key(amqp::Reader& r) { return r.bytes(r.u16()); }
 
+/// Segments and their index files frame records alike: [u32 length][u32 crc32c] payload.
+/// open_frame() reserves the header and returns where it starts; close_frame() fills it in
+/// over what was written since and returns the payload length.
+size_t open_frame(util::ByteBuffer& out) {
+    size_t start = out.size();
+    std::memset(out.prepare(kRecordHeader), 0, kRecordHeader);
+    out.commit(kRecordHeader);
+    return start;
+}
+
+size_t close_frame(util::ByteBuffer& out, size_t start) {
+    size_t len = out.size() - start - kRecordHeader;
+    uint8_t head[kRecordHeader];
+    put_u32(head, static_cast<uint32_t>(len));
+    put_u32(head + 4, util::crc32c(out.data() + start + kRecordHeader, len));
+    out.patch(start, head, kRecordHeader);
+    return len;
+}
+
 /// Recovery's picture of the log: one small entry per message (no bodies), in id order,
 /// which is append order, so a remove finds its message by binary search.
 class RecoveryIndex {
@@ -479,19 +498,9 @@ bool MessageLog::recover_from_index(uint32_t number, Apply& apply, RecoveryRepor
     return true;
 }
 
-void MessageLog::index_begin() {
-    index_start_ = index_.size();
-    std::memset(index_.prepare(kRecordHeader), 0, kRecordHeader);
-    index_.commit(kRecordHeader);
-}
+void MessageLog::index_begin() { index_start_ = open_frame(index_); }
 
-void MessageLog::index_end() {
-    size_t len = index_.size() - index_start_ - kRecordHeader;
-    uint8_t head[kRecordHeader];
-    put_u32(head, static_cast<uint32_t>(len));
-    put_u32(head + 4, util::crc32c(index_.data() + index_start_ + kRecordHeader, len));
-    index_.patch(index_start_, head, kRecordHeader);
-}
+void MessageLog::index_end() { close_frame(index_, index_start_); }
 
 void MessageLog::write_index(uint32_t number) {
     index_begin();
@@ -571,19 +580,12 @@ void MessageLog::close() {
 }
 
 void MessageLog::begin_record(uint8_t type) {
-    record_start_ = pending_.size();
-    uint8_t* p = pending_.prepare(kRecordHeader);
-    std::memset(p, 0, kRecordHeader);
-    pending_.commit(kRecordHeader);
+    record_start_ = open_frame(pending_);
     pending_.push(type);
 }
 
 void MessageLog::end_record() {
-    size_t len = pending_.size() - record_start_ - kRecordHeader;
-    uint8_t head[kRecordHeader];
-    put_u32(head, static_cast<uint32_t>(len));
-    put_u32(head + 4, util::crc32c(pending_.data() + record_start_ + kRecordHeader, len));
-    pending_.patch(record_start_, head, kRecordHeader);
+    size_t len = close_frame(pending_, record_start_);
     appended_ += kRecordHeader + len;
     // Control records go into the segment's index as they are; publish and relocate
     // records add theirs without the body (append_publish, append_relocate).
