@@ -9,6 +9,7 @@
 #include "warren/conn/server.h"
 #include "warren/util/log.h"
 
+#include <optional>
 #include <regex>
 
 namespace warren::admin {
@@ -18,6 +19,17 @@ spdlog::logger& log() { return util::logger("admin"); }
 
 json no_user(const std::string& user) {
     return error_reply(kExitNoUser, "User \"" + user + "\" does not exist");
+}
+
+/// set_permissions and clear_permissions first check both exist (rabbitmqctl's unquoted
+/// texts for these two commands).
+std::optional<json> missing_user_or_vhost(const auth::UserDb& db, const std::string& user,
+                                          const std::string& vhost) {
+    if (!db.find_user(user))
+        return error_reply(kExitNoUser, "User " + user + " does not exist");
+    if (!db.has_vhost(vhost))
+        return error_reply(kExitUnavailable, "Virtual host " + vhost + " does not exist");
+    return std::nullopt;
 }
 
 /// Closes, with 320 CONNECTION_FORCED, every open connection `match` picks; returns them.
@@ -139,10 +151,7 @@ json set_permissions(CommandContext& ctx, const json& request) {
     std::string user = arg(request, "user");
     std::string vhost = vhost_arg(request);
     auth::UserDb& db = ctx.broker.users();
-    if (!db.find_user(user))
-        return error_reply(kExitNoUser, "User " + user + " does not exist");
-    if (!db.has_vhost(vhost))
-        return error_reply(kExitUnavailable, "Virtual host " + vhost + " does not exist");
+    if (auto missing = missing_user_or_vhost(db, user, vhost)) return *missing;
     std::string patterns[] = {arg(request, "configure"), arg(request, "write"),
                               arg(request, "read")};
     for (const std::string& p : patterns) {
@@ -162,10 +171,7 @@ json clear_permissions(CommandContext& ctx, const json& request) {
     std::string user = arg(request, "user");
     std::string vhost = vhost_arg(request);
     auth::UserDb& db = ctx.broker.users();
-    if (!db.find_user(user))
-        return error_reply(kExitNoUser, "User " + user + " does not exist");
-    if (!db.has_vhost(vhost))
-        return error_reply(kExitUnavailable, "Virtual host " + vhost + " does not exist");
+    if (auto missing = missing_user_or_vhost(db, user, vhost)) return *missing;
     if (db.clear_permissions(user, vhost)) ctx.broker.definitions_changed();
     return ok_reply();
 }
