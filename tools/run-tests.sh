@@ -30,7 +30,8 @@ suite "layers (tools/check_layers.py)" python3 tools/check_layers.py
 suite "unit (ctest)" timeout 600 ctest --test-dir "$BUILD_DIR" --output-on-failure -j 2
 
 if [ -d tests/integration/python ]; then
-  suite "integration: python (pika)" timeout 900 /usr/bin/python3 -m pytest -q tests/integration/python
+  # A wide terminal keeps each failure's message on its summary line, which CI logs show last.
+  suite "integration: python (pika)" env COLUMNS=400 timeout 900 /usr/bin/python3 -m pytest -q tests/integration/python
 fi
 
 if [ -d tests/integration/node ]; then

@@ -229,7 +229,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.failed and _LIVE_PROCESSES:
         for proc in list(_LIVE_PROCESSES):
-            report.sections.append(("warren log (port %d)" % proc.port, proc.log_tail()))
+            # Short tails: the traceback above them must stay within a CI log's last page.
+            report.sections.append(("warren log (port %d)" % proc.port, proc.log_tail(15)))
 
 
 # ---------------------------------------------------------------------------
