@@ -41,16 +41,33 @@ function uniqueName(prefix) {
   return `warren-it.${prefix}.${process.pid}.${crypto.randomBytes(5).toString('hex')}`;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+// Ports below the kernel's ephemeral range: a port from listen(0) comes from that range, where
+// a client connection elsewhere in the suite can take it before the broker binds it.
+const PORT_RANGE = (() => {
+  let low = 32768;
+  try {
+    low = parseInt(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0], 10) || low;
+  } catch (e) { /* keep the default */ }
+  return { first: 10000, count: Math.max(low - 10000, 1) };
+})();
+let nextPort = crypto.randomInt(PORT_RANGE.count);
+
+function tryListen(port) {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+// A port nothing listens on, never the same twice in one run.
+async function freePort() {
+  for (let i = 0; i < PORT_RANGE.count; i++) {
+    const port = PORT_RANGE.first + (nextPort++ % PORT_RANGE.count);
+    if (await tryListen(port)) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 function tryConnect(port) {

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import shlex
 import shutil
 import signal
@@ -97,10 +98,34 @@ class Broker:
 _LIVE_PROCESSES = []
 
 
+def _ports_below_ephemeral_range():
+    """Ports the kernel never hands to outgoing connections. A port from bind(0) comes from the
+    ephemeral range, where a client connection elsewhere in the suite can take it in the moment
+    before the broker binds it (seen once in CI as a broker that failed to start)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(10000, max(low, 10001))
+
+
+_PORTS = _ports_below_ephemeral_range()
+_next_port = [random.randrange(len(_PORTS))]
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, never the same twice in one session."""
+    for _ in range(len(_PORTS)):
+        port = _PORTS[_next_port[0] % len(_PORTS)]
+        _next_port[0] += 1
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def port_open(host, port):

@@ -77,7 +77,7 @@ perf_check() {
 [[ -x "$WARREN_SERVER" ]] || give_up "no broker at $WARREN_SERVER (build it first)"
 [[ -x "$WARREN_PERF" ]] || give_up "no warren-perf at $WARREN_PERF (build it first)"
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT="$(python3 "$HERE/../free_port.py")"
 URL="amqp://guest:guest@127.0.0.1:$PORT/%2F"
 mkdir -p "$WORK/data"
 "$WARREN_SERVER" --port "$PORT" --data-dir "$WORK/data" >"$WORK/broker.log" 2>&1 &
