@@ -639,7 +639,8 @@ void Connection::on_tick(Clock::time_point now) {
         return;
     }
     if (heartbeat_s_ == 0) return;
-    auto interval = std::chrono::seconds(heartbeat_s_);
+    // In milliseconds: a whole-second interval / 2 would truncate (1 s / 2 == 0 s).
+    std::chrono::milliseconds interval = std::chrono::seconds(heartbeat_s_);
     if (blocked_) last_read_ = now;  // we are not reading: silence is ours, not the peer's
     if (now - last_read_ >= 2 * interval) {
         log().warn("connection {} ({}): missed heartbeats from client, timeout: {}s", id_,
@@ -647,7 +648,9 @@ void Connection::on_tick(Clock::time_point now) {
         shutdown_socket();
         return;
     }
-    if (now - last_write_ >= interval / 2) {
+    // RabbitMQ sends a heartbeat every interval/2 of silence. Half a sweep of slack keeps
+    // that cadence when a sweep comes a hair before the mark, instead of a whole interval.
+    if (now - last_write_ >= interval / 2 - kSweepInterval / 2) {
         size_t mark = out_.arena().size();
         amqp::write_heartbeat_frame(out_.arena());
         out_.commit_arena(mark);

@@ -22,7 +22,7 @@ Server::Server(net::EventLoop& loop, broker::Broker& broker)
               config::resolve_size(broker.config().disk_free_limit, config::total_memory_bytes(),
                                    "disk free limit")) {
     alarms_.check();
-    loop_.every(std::chrono::milliseconds(500), [this] { sweep(); });
+    loop_.every(kSweepInterval, [this] { sweep(); });
     broker_.message_log().on_durable([this](uint64_t position) { on_durable(position); });
     broker_.message_log().on_failed([this] { on_store_failed(); });
 }

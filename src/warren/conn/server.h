@@ -6,6 +6,7 @@
 #include "warren/net/listener.h"
 #include "warren/net/tls_context.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +18,9 @@ namespace warren::conn {
 
 class Connection;
 class Channel;
+
+/// How often the Server sweeps its connections (Connection::on_tick).
+inline constexpr std::chrono::milliseconds kSweepInterval{500};
 
 /// Accepts AMQP connections and owns them: their lifetimes, the heartbeat and handshake
 /// sweep, and the direct reply-to registry that lets one channel reach another.
