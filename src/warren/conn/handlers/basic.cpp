@@ -1,9 +1,11 @@
 #include "warren/auth/user_db.h"
+#include "warren/broker/delivery_count.h"
 #include "warren/broker/errors.h"
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
 #include "warren/conn/server.h"
+#include "warren/util/log.h"
 #include "warren/util/random_name.h"
 
 #include <fmt/format.h>
@@ -64,8 +66,15 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
     if (consumers_.count(tag) || tag == reply_consumer_tag_)
         return broker::errors::reuse_consumer_tag(tag);
     broker::Queue& q = **queue;
+    const std::string& vhost = conn_.vhost()->name();
+    if (q.is_quorum() && channel_prefetch_ != 0)
+        return broker::errors::global_qos_not_supported(*name, vhost);
+    if (auto invalid = broker::validate_consumer_arguments(q.settings().type, m.arguments, *name,
+                                                           vhost);
+        !invalid)
+        return invalid.error();
     if (q.has_exclusive_consumer() || (m.exclusive && q.has_consumers()))
-        return broker::errors::queue_in_exclusive_use(*name, conn_.vhost()->name());
+        return broker::errors::queue_in_exclusive_use(*name, vhost);
     int64_t priority = 0;
     if (const amqp::FieldValue* p = m.arguments.find("x-priority")) {
         if (!p->as_int(priority) || priority < INT32_MIN || priority > INT32_MAX)
@@ -73,7 +82,7 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
                 amqp::ReplyCode::PreconditionFailed,
                 fmt::format("PRECONDITION_FAILED - invalid arg 'x-priority' for queue '{}' in "
                             "vhost '{}': {{unacceptable_type,{}}}",
-                            *name, conn_.vhost()->name(), p->tag()));
+                            *name, vhost, p->tag()));
     }
     auto consumer = std::make_unique<ChannelConsumer>(*this, *queue, tag, m.no_ack, m.exclusive,
                                                       consumer_prefetch_,
@@ -145,8 +154,11 @@ amqp::Result<> Channel::on_basic_get(const amqp::BasicGet& m) {
     ok.exchange = msg.exchange();
     ok.routing_key = msg.routing_key();
     ok.message_count = static_cast<uint32_t>((*queue)->ready_count());
-    conn_.send_content(number_, ok, msg);
-    if (!m.no_ack) unacked_.push_back(Unacked{tag, *queue, std::move(*got), nullptr, false});
+    if ((*queue)->is_quorum())  // basic.get shows the count even on a first delivery
+        conn_.send_content(number_, ok, *broker::with_delivery_count(msg, got->delivery_count));
+    else
+        conn_.send_content(number_, ok, msg);
+    if (!m.no_ack) push_unacked(tag, **queue, std::move(*got), nullptr);
     return {};
 }
 
@@ -170,12 +182,59 @@ void Channel::deliver(ChannelConsumer& c, broker::Queue& queue, broker::QueuedMe
     d.redelivered = m.redelivered;
     d.exchange = msg.exchange();
     d.routing_key = msg.routing_key();
-    conn_.send_content(number_, d, msg);
+    if (m.delivery_count > 0)  // quorum queues: returned messages show their count
+        conn_.send_content(number_, d, *broker::with_delivery_count(msg, m.delivery_count));
+    else
+        conn_.send_content(number_, d, msg);
     if (!c.is_no_ack()) {
         ++c.unacked;
         ++consumer_unacked_;
-        unacked_.push_back(Unacked{tag, broker::QueueRef(&queue), std::move(m), &c, true});
+        push_unacked(tag, queue, std::move(m), &c);
     }
+}
+
+void Channel::push_unacked(uint64_t tag, broker::Queue& queue, broker::QueuedMessage&& m,
+                           ChannelConsumer* consumer) {
+    unacked_.push_back(Unacked{tag, broker::QueueRef(&queue), std::move(m), consumer,
+                               consumer != nullptr, consumer_timeout_ms(queue, consumer),
+                               conn_.server().loop().now()});
+    if (!ack_timer_armed_) arm_ack_timer();
+}
+
+int64_t Channel::consumer_timeout_ms(const broker::Queue& queue,
+                                     const ChannelConsumer* consumer) const {
+    int64_t ms = 0;
+    if (consumer)
+        if (const amqp::FieldValue* v = consumer->arguments.find("x-consumer-timeout");
+            v && v->as_int(ms) && ms >= 0)
+            return ms;
+    if (queue.settings().consumer_timeout_ms >= 0) return queue.settings().consumer_timeout_ms;
+    return static_cast<int64_t>(conn_.server().config().consumer_timeout_ms);
+}
+
+void Channel::arm_ack_timer() {
+    if (unacked_.empty() || closing_) return;
+    const Unacked& oldest = unacked_.front();
+    conn_.server().loop().schedule_at(
+        ack_timer_, oldest.delivered_at + std::chrono::milliseconds(oldest.timeout_ms));
+    ack_timer_armed_ = true;
+}
+
+void Channel::on_ack_timer() {
+    ack_timer_armed_ = false;
+    if (unacked_.empty() || closing_) return;
+    const Unacked& oldest = unacked_.front();
+    if (conn_.server().loop().now() - oldest.delivered_at <
+        std::chrono::milliseconds(oldest.timeout_ms)) {
+        arm_ack_timer();  // the one it was armed for was settled; wait for the next
+        return;
+    }
+    util::logger("conn").warn(
+        "connection {} channel {}: a delivery went unacknowledged for over {} ms "
+        "(consumer timeout); closing the channel",
+        conn_.id(), number_, oldest.timeout_ms);
+    // RabbitMQ's channel.close names no method (class and method id 0).
+    fail(broker::errors::delivery_ack_timeout(number_, oldest.timeout_ms), amqp::MethodId{});
 }
 
 void Channel::deliver_reply(const broker::MessageRef& message, std::string_view routing_key) {
@@ -210,7 +269,8 @@ amqp::Result<std::vector<Channel::Unacked>> Channel::take_unacked(uint64_t tag, 
     return taken;
 }
 
-void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue) {
+void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue,
+                               broker::Queue::Return why) {
     std::unordered_map<broker::Queue*, std::vector<broker::QueuedMessage>> back;
     bool freed_credit = false;
     for (Unacked& u : taken) {
@@ -226,7 +286,7 @@ void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool reque
         else
             u.queue->remove_delivered(std::move(u.message));
     }
-    for (auto& [queue, messages] : back) queue->requeue(std::move(messages));
+    for (auto& [queue, messages] : back) queue->requeue(std::move(messages), why);
     if (freed_credit) wake_consumers();
 }
 
@@ -249,19 +309,19 @@ amqp::Result<> Channel::on_basic_reject(uint64_t tag, bool multiple, bool requeu
     return settle(tag, multiple, false, requeue);
 }
 
-void Channel::requeue_all_unacked() {
+void Channel::requeue_all_unacked(broker::Queue::Return why) {
     if (unacked_.empty()) return;
     std::vector<Unacked> all(std::make_move_iterator(unacked_.begin()),
                              std::make_move_iterator(unacked_.end()));
     unacked_.clear();
-    apply_settlement(all, false, true);
+    apply_settlement(all, false, true, why);
 }
 
 amqp::Result<> Channel::on_basic_recover(const amqp::BasicRecover& m) {
     if (!m.requeue)
         return amqp::Error{amqp::ReplyCode::NotImplemented, "NOT_IMPLEMENTED - requeue=false",
                            current_method_, amqp::Scope::Connection};
-    requeue_all_unacked();
+    requeue_all_unacked(broker::Queue::Return::Requeued);
     if (current_method_ == amqp::BasicRecover::kId) reply(amqp::BasicRecoverOk{});
     return {};
 }
