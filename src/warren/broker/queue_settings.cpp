@@ -187,13 +187,6 @@ bool any_type_takes(std::string_view key) {
            contains(kStreamArguments, key);
 }
 
-QueueType type_of(const amqp::FieldTable& args) {
-    const amqp::FieldValue* v = args.find("x-queue-type");
-    const std::string* s = v ? v->string() : nullptr;
-    if (s && *s == "quorum") return QueueType::Quorum;
-    if (s && *s == "stream") return QueueType::Stream;
-    return QueueType::Classic;
-}
 
 std::optional<int64_t> int_of(const amqp::FieldTable& t, std::string_view key) {
     int64_t n = 0;
@@ -272,7 +265,13 @@ std::string_view queue_type_name(QueueType type) {
     return "rabbit_classic_queue";
 }
 
-QueueType queue_type_of(const amqp::FieldTable& args) { return type_of(args); }
+QueueType queue_type_of(const amqp::FieldTable& args) {
+    const amqp::FieldValue* v = args.find("x-queue-type");
+    const std::string* s = v ? v->string() : nullptr;
+    if (s && *s == "quorum") return QueueType::Quorum;
+    if (s && *s == "stream") return QueueType::Stream;
+    return QueueType::Classic;
+}
 
 std::span<const std::string_view> queue_type_arguments(QueueType type) {
     switch (type) {
@@ -294,7 +293,7 @@ amqp::Result<QueueSettings> validate_queue_arguments(const QueueSpec& spec, std:
     if (const amqp::FieldValue* t = args.find("x-queue-type"))
         if (Check bad = check_queue_type(*t))
             return errors::invalid_arg("x-queue-type", spec.name, vhost, *bad);
-    QueueType type = type_of(args);
+    QueueType type = queue_type_of(args);
     for (const Validator& v : kValidators) {
         const amqp::FieldValue* value = args.find(v.key);
         if (!value || !takes_argument(type, v.key)) continue;
@@ -379,7 +378,7 @@ QueueSettings effective(const amqp::FieldTable& args, const PolicyDefinition* po
         s.max_priority = static_cast<uint8_t>(std::min<int64_t>(*p, kMaxPriority));
     if (const amqp::FieldValue* v = args.find("x-single-active-consumer"))
         if (const bool* b = v->get_if<bool>()) s.single_active_consumer = *b;
-    s.type = type_of(args);
+    s.type = queue_type_of(args);
     return s;
 }
 
