@@ -131,7 +131,7 @@ json list_queues(CommandContext& ctx, const json& request) {
             return sizeof(broker::Queue) +
                    (q->ready_count() + q->unacked_count()) * sizeof(broker::QueuedMessage);
         if (c == "state") return "running";
-        if (c == "type") return "classic";
+        if (c == "type") return q->is_quorum() ? "quorum" : "classic";
         return nullptr;
     };
     return rows_reply(rows_of(sorted_values(vh->queues()), columns, value));

@@ -212,7 +212,7 @@ void Broker::recover_messages() {
         }
         if (!it->second) return;
         log_->retain(e.location.segment);
-        it->second->enqueue_recovered(e.id, e.location, e.delivered);
+        it->second->enqueue_recovered(e.id, e.location, e.delivered, e.deliveries);
         ++restored;
     });
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -348,7 +348,7 @@ size_t DelayedMessages::relocate(uint32_t segment) {
                         buffer.data()) ||
             !store::MessageLog::decode_publish(buffer, rec) || rec.id != e.id)
             return;  // left where it is: the segment stays
-        store::Location at = log_->append_relocate(e.id, store_key_, false, rec.exchange,
+        store::Location at = log_->append_relocate(e.id, store_key_, 0, rec.exchange,
                                                    rec.routing_key, rec.data,
                                                    rec.properties_size);
         log_->append_delay_due(e.id, e.due_ms);

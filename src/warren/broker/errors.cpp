@@ -146,12 +146,43 @@ amqp::Error invalid_arg(std::string_view arg, std::string_view queue, std::strin
 }
 
 amqp::Error invalid_arg_for_type(std::string_view arg, std::string_view queue,
-                                 std::string_view vhost) {
+                                 std::string_view vhost, std::string_view type) {
     return amqp::channel_error(
         ReplyCode::PreconditionFailed,
         fmt::format("PRECONDITION_FAILED - invalid arg '{}' for queue '{}' in vhost '{}' of queue "
-                    "type rabbit_classic_queue",
-                    arg, queue, vhost));
+                    "type {}",
+                    arg, queue, vhost, type));
+}
+
+amqp::Error invalid_queue_property(std::string_view property, std::string_view queue,
+                                   std::string_view vhost) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - invalid property '{}' for queue '{}' in vhost '{}'",
+                    property, queue, vhost));
+}
+
+amqp::Error server_named_not_allowed(std::string_view type) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - Cannot declare a server-named queue for type {}", type));
+}
+
+amqp::Error global_qos_not_supported(std::string_view queue, std::string_view vhost) {
+    // A connection error in RabbitMQ 3.10 (rabbit_quorum_queue:consume/3).
+    return amqp::connection_error(
+        ReplyCode::NotImplemented,
+        fmt::format("NOT_IMPLEMENTED - queue '{}' in vhost '{}' does not support global qos",
+                    queue, vhost));
+}
+
+amqp::Error delivery_ack_timeout(uint16_t channel, int64_t timeout_ms) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - delivery acknowledgement on channel {} timed out. "
+                    "Timeout value used: {} ms. This timeout value can be configured, see "
+                    "consumers doc guide to learn more",
+                    channel, timeout_ms));
 }
 
 amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,

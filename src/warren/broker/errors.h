@@ -37,9 +37,20 @@ amqp::Error invalid_queue_name(std::string_view name);
 /// A queue argument's value refused: `detail` is the Erlang term RabbitMQ prints.
 amqp::Error invalid_arg(std::string_view arg, std::string_view queue, std::string_view vhost,
                         std::string_view detail);
-/// A queue argument classic queues do not take.
+/// A queue (or consumer) argument queues of this type do not take; `type` is RabbitMQ's
+/// module name, "rabbit_classic_queue".
 amqp::Error invalid_arg_for_type(std::string_view arg, std::string_view queue,
-                                 std::string_view vhost);
+                                 std::string_view vhost, std::string_view type);
+/// A quorum queue declared non-durable, exclusive or auto-delete (`property` as RabbitMQ
+/// names it: "non-durable", "exclusive-owner", "auto-delete").
+amqp::Error invalid_queue_property(std::string_view property, std::string_view queue,
+                                   std::string_view vhost);
+/// An empty queue name for a type that cannot be server-named (quorum).
+amqp::Error server_named_not_allowed(std::string_view type);
+/// basic.consume on a quorum queue under a channel-wide (global) prefetch limit.
+amqp::Error global_qos_not_supported(std::string_view queue, std::string_view vhost);
+/// The oldest unacknowledged delivery on `channel` outlived the consumer timeout.
+amqp::Error delivery_ack_timeout(uint16_t channel, int64_t timeout_ms);
 amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
                              std::string_view vhost);
 /// x-queue-type=stream: RabbitMQ's answer while its stream_queue feature flag is disabled.

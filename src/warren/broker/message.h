@@ -70,6 +70,8 @@ struct QueuedMessage {
     int64_t expires_ms = 0;  // loop clock deadline, 0 for never
     bool redelivered = false;
     uint8_t priority = 0;  // priority queues only (fits the padding)
+    /// Quorum queues: how often it was returned (the x-delivery-count header).
+    uint32_t delivery_count = 0;
 };
 
 /// A message of a queue's paged-out tail: its body is only on disk, in the message log
@@ -79,7 +81,9 @@ struct PagedMessage {
     uint64_t store_id = 0;  // message log id, 0 when the body is in the page file
     store::Location location;
     uint8_t redelivered = 0;
+    uint16_t delivery_count = 0;  // quorum queues; saturates (fits the padding)
     int64_t expires_ms = 0;
 };
+static_assert(sizeof(QueuedMessage) == 32 && sizeof(PagedMessage) == 32);
 
 }  // namespace warren::broker

@@ -3,6 +3,8 @@
 #include "warren/amqp/codec.h"
 #include "warren/util/log.h"
 
+#include <algorithm>
+
 namespace warren::broker {
 namespace {
 
@@ -24,6 +26,7 @@ PagedMessage MessagePager::page_out(const QueuedMessage& m, bool in_log) {
     const Message& msg = *m.message;
     PagedMessage out;
     out.redelivered = m.redelivered ? 1 : 0;
+    out.delivery_count = static_cast<uint16_t>(std::min<uint32_t>(m.delivery_count, UINT16_MAX));
     out.expires_ms = m.expires_ms;
     if (in_log) {
         out.store_id = msg.store_id();
@@ -116,7 +119,7 @@ uint64_t MessagePager::page_in(std::deque<PagedMessage>& paged, size_t max_count
             ++paged_in_;
             added += message->data().size();
             ready.push_back(QueuedMessage{std::move(message), next_seq++, e.expires_ms,
-                                          e.redelivered != 0});
+                                          e.redelivered != 0, 0, e.delivery_count});
         }
     }
     resident_ += added;

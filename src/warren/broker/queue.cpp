@@ -25,6 +25,9 @@ Queue::Queue(net::EventLoop& loop, std::string vhost, QueueSpec spec, OwnerId ow
 
 void Queue::apply_settings(const QueueSettings& settings) {
     settings_ = settings;
+    // rabbit_quorum_queue:overflow/3 logs reject-publish-dlx as invalid and drops the head.
+    if (is_quorum() && settings_.overflow == Overflow::RejectPublishDlx)
+        settings_.overflow = Overflow::DropHead;
     has_length_limit_ = settings_.has_length_limit();
     bool tracks = settings_.max_length_bytes >= 0;
     if (tracks && !tracks_bytes_) {
@@ -109,6 +112,7 @@ void Queue::push_ready(QueuedMessage m) {
 QueuedMessage Queue::pop_ready() {
     QueuedMessage m = std::move(ready_.front());
     ready_.pop_front();
+    if (returned_at_head_ > 0) --returned_at_head_;
     uint64_t size = m.message->data().size();
     resident_bytes_ -= std::min(resident_bytes_, size);
     if (pager_) pager_->remove_resident(size);
@@ -211,8 +215,15 @@ void Queue::enqueue(MessageRef message) {
     // A deadline of exactly now still allows immediate delivery (TTL 0 reaches a ready
     // consumer, RabbitMQ semantics); +1 keeps 0 meaning "never".
     int64_t expires = ttl >= 0 ? now_ms() + ttl + 1 : 0;
-    QueuedMessage m{std::move(message), next_seq_++, expires, false};
+    QueuedMessage m{std::move(message), 0, expires, false};
     if (settings_.max_priority > 0) m.priority = priority_of(*m.message);
+    push_tail(std::move(m));
+    if (has_length_limit_) drop_head();
+    if (!consumers_.empty() || expires) wake();
+}
+
+void Queue::push_tail(QueuedMessage m) {
+    m.seq = next_seq_++;
     bool stored_here = in_log(*m.message);
     if (pages_next(stored_here)) {
         if (tracks_bytes_) {
@@ -223,12 +234,16 @@ void Queue::enqueue(MessageRef message) {
     } else {
         push_ready(std::move(m));
     }
-    if (has_length_limit_) drop_head();
-    if (!consumers_.empty() || expires) wake();
 }
 
-void Queue::enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered) {
-    paged_.push_back(PagedMessage{store_id, location, static_cast<uint8_t>(redelivered), 0});
+void Queue::enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered,
+                              uint32_t deliveries) {
+    // A quorum queue's deliveries all became returns when it stopped (as RabbitMQ's
+    // consumers, gone with the old process, return theirs): each one counts.
+    auto count = static_cast<uint16_t>(std::min<uint32_t>(deliveries, UINT16_MAX));
+    if (!is_quorum()) count = 0;
+    paged_.push_back(PagedMessage{store_id, location,
+                                  static_cast<uint8_t>(redelivered || count > 0), count, 0});
     if (tracks_bytes_) {
         paged_body_sizes_.push_back(location.length);
         add_ready_bytes(location.length);
@@ -255,6 +270,7 @@ uint64_t Queue::page_out_tail(size_t keep) {
     if (!pager_ || ready_.size() <= keep) return 0;
     uint64_t freed = 0;
     if (settings_.max_priority > 0) return 0;  // priority queues stay in memory
+    returned_at_head_ = std::min(returned_at_head_, keep);
     while (ready_.size() > keep) {
         QueuedMessage& m = ready_.back();
         uint64_t size = m.message->data().size();
@@ -269,7 +285,9 @@ uint64_t Queue::page_out_tail(size_t keep) {
 }
 
 void Queue::note_delivered(const QueuedMessage& m) {
-    if (log_ && !m.redelivered && m.message->store_id() != 0)
+    // Classic queues record a first delivery (redelivered after a restart); quorum queues
+    // every one, since each is a return, counted, once the queue recovers.
+    if (in_log(*m.message) && (is_quorum() || !m.redelivered))
         log_->append_delivered(store_key_, m.message->store_id());
 }
 
@@ -293,7 +311,7 @@ size_t Queue::relocate(uint32_t segment) {
     for (QueuedMessage& m : ready_) {
         const Message& old = *m.message;
         if (!in_log(old) || old.store_location().segment != segment) continue;
-        store::Location at = log_->append_relocate(old.store_id(), store_key_, m.redelivered,
+        store::Location at = log_->append_relocate(old.store_id(), store_key_, log_count(m),
                                                    old.exchange(), old.routing_key(),
                                                    old.data().view(), old.properties_size());
         // A copy of its own (sharing the body): other queues may still hold the original.
@@ -312,7 +330,8 @@ size_t Queue::relocate(uint32_t segment) {
         if (!log_->read(e.location.segment, e.location.offset, e.location.length, record.data()) ||
             !store::MessageLog::decode_publish(record, rec) || rec.id != e.store_id)
             continue;  // left where it is (and logged by the read)
-        e.location = log_->append_relocate(e.store_id, store_key_, e.redelivered != 0,
+        e.location = log_->append_relocate(e.store_id, store_key_,
+                                           is_quorum() ? e.delivery_count : e.redelivered,
                                            rec.exchange, rec.routing_key, rec.data,
                                            rec.properties_size);
         log_->release(segment);
@@ -324,7 +343,9 @@ size_t Queue::relocate(uint32_t segment) {
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
     touch();
     drop_expired(false);
-    if (!refill()) return std::nullopt;
+    do {
+        if (!refill()) return std::nullopt;
+    } while (!head_deliverable());
     QueuedMessage m = pop_ready();
     if (no_ack) {
         forget(m);
@@ -335,19 +356,23 @@ std::optional<QueuedMessage> Queue::get(bool no_ack) {
     return m;
 }
 
-void Queue::requeue(QueuedMessage message) {
+void Queue::requeue(QueuedMessage message, Return why) {
     std::vector<QueuedMessage> one;
     one.push_back(std::move(message));
-    requeue(std::move(one));
+    requeue(std::move(one), why);
 }
 
-void Queue::requeue(std::vector<QueuedMessage> messages) {
+void Queue::requeue(std::vector<QueuedMessage> messages, Return why) {
     unacked_ -= std::min(unacked_, messages.size());
     if (deleted_) {
         for (auto& m : messages) forget(m);
         return;
     }
     if (messages.empty()) return;
+    if (is_quorum()) {
+        return_quorum(std::move(messages), why);
+        return;
+    }
     std::sort(messages.begin(), messages.end(),
               [](const QueuedMessage& a, const QueuedMessage& b) { return a.seq < b.seq; });
     uint64_t bytes = 0;
@@ -382,8 +407,43 @@ void Queue::requeue(std::vector<QueuedMessage> messages) {
     if (!consumers_.empty()) wake();
 }
 
+void Queue::return_quorum(std::vector<QueuedMessage> messages, Return why) {
+    // rabbit_fifo 3.10: without a delivery limit, a requeue re-enqueues the message (the
+    // tail); otherwise, and for a consumer that went away, returns queue up ahead of the
+    // messages, in the order they came back. Either way the delivery count goes up.
+    bool to_tail = why == Return::Requeued && settings_.delivery_limit < 0;
+    for (QueuedMessage& m : messages) {
+        m.redelivered = true;
+        if (m.delivery_count < UINT32_MAX) ++m.delivery_count;
+        if (over_delivery_limit(m.delivery_count)) {
+            discard(std::move(m), DeathReason::DeliveryLimit);
+            continue;
+        }
+        if (to_tail) {
+            push_tail(std::move(m));
+            continue;
+        }
+        uint64_t size = m.message->data().size();
+        resident_bytes_ += size;
+        if (pager_) pager_->add_resident(size);
+        if (tracks_bytes_) add_ready_bytes(m.message->body_size());
+        ready_.insert(ready_.begin() + static_cast<std::ptrdiff_t>(returned_at_head_),
+                      std::move(m));
+        ++returned_at_head_;
+    }
+    if (has_length_limit_ && settings_.overflow == Overflow::DropHead) drop_head();
+    if (!consumers_.empty()) wake();
+}
+
+bool Queue::head_deliverable() {
+    if (!is_quorum() || !over_delivery_limit(ready_.front().delivery_count)) return true;
+    discard(pop_ready(), DeathReason::DeliveryLimit);
+    return false;
+}
+
 size_t Queue::purge() {
     size_t n = ready_count();
+    returned_at_head_ = 0;
     for (const auto& m : ready_) forget(m);
     for (const auto& m : paged_) forget(m);
     ready_.clear();
@@ -472,6 +532,7 @@ void Queue::dispatch() {
                 continue;
             }
         }
+        if (!head_deliverable()) continue;
         // The first consumer able to take it, in priority order; within a priority the one
         // served goes to the back of its group, which makes plain round-robin.
         if (settings_.single_active_consumer) {

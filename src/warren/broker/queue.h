@@ -71,6 +71,7 @@ public:
     OwnerId owner() const { return owner_; }
     bool is_deleted() const { return deleted_; }
     const QueueSettings& settings() const { return settings_; }
+    bool is_quorum() const { return settings_.type == QueueType::Quorum; }
     /// The one entry point for settings (arguments now, policies later); may be re-applied.
     void apply_settings(const QueueSettings& settings);
 
@@ -99,16 +100,26 @@ public:
     /// The queue was used (declared again, basic.get): x-expires starts over.
     void touch();
     /// A message found in the log at start-up; its body stays on disk until needed.
-    void enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered);
+    /// `deliveries` counts its delivered records here (a quorum queue's delivery count).
+    void enqueue_recovered(uint64_t store_id, store::Location location, bool redelivered,
+                           uint32_t deliveries = 0);
     /// Whether a persistent message here goes to the message log.
     bool is_stored() const { return log_ != nullptr; }
     /// This queue's name in the message log.
     const std::string& store_key() const { return store_key_; }
     /// Takes the head message for basic.get; counts it unacked unless `no_ack`.
     std::optional<QueuedMessage> get(bool no_ack);
-    /// Puts delivered messages back at their original positions, flagged redelivered.
-    void requeue(std::vector<QueuedMessage> messages);
-    void requeue(QueuedMessage message);
+    /// Why delivered messages come back (quorum queues place them differently).
+    enum class Return : uint8_t {
+        Requeued,      // basic.reject / basic.nack with requeue, basic.recover
+        ConsumerGone,  // the channel or connection closed with them unacked
+    };
+    /// Puts delivered messages back, flagged redelivered: a classic queue at their original
+    /// positions. A quorum queue counts the delivery and dead-letters (or drops) what went
+    /// over x-delivery-limit; the rest go back as RabbitMQ 3.10 puts them: to the tail when
+    /// requeued without a delivery limit, otherwise to the head behind earlier returns.
+    void requeue(std::vector<QueuedMessage> messages, Return why = Return::Requeued);
+    void requeue(QueuedMessage message, Return why = Return::Requeued);
     /// An unacked delivery is done with for good (acked).
     void remove_delivered(QueuedMessage&& message);
     /// An unacked delivery was rejected without requeue: dead-lettered if there is a
@@ -175,11 +186,31 @@ private:
     void forget(const PagedMessage& m);
     void push_ready(QueuedMessage m);
     QueuedMessage pop_ready();
+    /// Appends at the tail (the paged tail if there is one), keeping `m`'s expiry.
+    void push_tail(QueuedMessage m);
+    /// Quorum queues: puts returned messages back in order (see requeue), dead-lettering
+    /// those over the delivery limit.
+    void return_quorum(std::vector<QueuedMessage> messages, Return why);
+    bool over_delivery_limit(uint32_t delivery_count) const {
+        return settings_.delivery_limit >= 0 &&
+               delivery_count > static_cast<uint64_t>(settings_.delivery_limit);
+    }
+    /// The ready head's message may be handed out; false if it was dropped instead (a
+    /// recovered quorum message already over its delivery limit).
+    bool head_deliverable();
+    /// What a relocate record keeps of a ready message's deliveries.
+    uint32_t log_count(const QueuedMessage& m) const {
+        return is_quorum() ? m.delivery_count : (m.redelivered ? 1u : 0u);
+    }
     /// Whether a message the log holds for this queue (`in_log`) goes to the paged tail.
     bool pages_next(bool in_log) const;
     /// Reads a batch of the paged tail into memory when the head ran dry; false if none.
     bool refill();
-    bool in_log(const Message& m) const { return log_ && m.store_id() != 0; }
+    /// Whether the log holds `m` for this queue: persistent messages of durable queues, and
+    /// every message of a quorum queue (RabbitMQ stores them all).
+    bool in_log(const Message& m) const {
+        return log_ && m.store_id() != 0 && (m.is_persistent() || is_quorum());
+    }
 
     net::EventLoop& loop_;
     std::string vhost_;
@@ -191,6 +222,7 @@ private:
     std::vector<Consumer*> consumers_;  // by priority, highest first; rotated as served
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
+    size_t returned_at_head_ = 0;  // quorum queues: returns at the front of ready_
     QueueSettings settings_;
     bool has_length_limit_ = false;
     bool tracks_bytes_ = false;      // x-max-length-bytes: ready_bytes_ is kept

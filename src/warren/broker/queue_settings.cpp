@@ -14,13 +14,6 @@ namespace {
 constexpr int64_t kMaxExpiryMs = 315360000000;
 constexpr int64_t kMaxPriority = 255;
 
-// Arguments RabbitMQ 3.10 knows for other queue types only, refused on classic queues
-// ("... of queue type rabbit_classic_queue") once the common checks passed.
-constexpr std::string_view kNotForClassic[] = {
-    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-quorum-initial-group-size",
-    "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
-    "x-queue-leader-locator", "x-delivery-limit", "x-dead-letter-strategy"};
-
 using Check = std::optional<std::string>;  // the Erlang term RabbitMQ prints, if invalid
 
 Check unacceptable(const amqp::FieldValue& v) {
@@ -99,6 +92,102 @@ Check check_queue_type(const amqp::FieldValue& v) {
     return fmt::format("\"unsupported queue type '{}'\"", *s);
 }
 
+Check check_dead_letter_strategy(const amqp::FieldValue& v) {
+    const std::string* s = v.string();
+    if (!s) return unacceptable(v);
+    if (*s == "at-most-once" || *s == "at-least-once") return std::nullopt;
+    return std::string("invalid_dlx_strategy");
+}
+
+// check_initial_cluster_size_arg/2: a positive integer.
+Check check_group_size(const amqp::FieldValue& v) {
+    if (auto bad = non_negative(v)) return bad;
+    int64_t n = 0;
+    v.as_int(n);
+    if (n == 0) return std::string("{value_zero,0}");
+    return std::nullopt;
+}
+
+Check check_leader_locator(const amqp::FieldValue& v) {
+    const std::string* s = v.string();
+    if (!s) return unacceptable(v);
+    if (*s == "client-local" || *s == "balanced" || *s == "random" || *s == "least-leaders")
+        return std::nullopt;
+    return std::string("invalid_queue_locator_arg");
+}
+
+Check check_queue_version(const amqp::FieldValue& v) {
+    if (auto bad = non_negative(v)) return bad;
+    int64_t n = 0;
+    v.as_int(n);
+    if (n == 1 || n == 2) return std::nullopt;
+    return fmt::format("\"unsupported queue version '{}'\"", n);
+}
+
+struct Validator {
+    std::string_view key;
+    Check (*check)(const amqp::FieldValue&);
+};
+
+// rabbit_amqqueue:declare_args/0 in 3.10.8, in its order. A queue type validates only the
+// arguments it supports, so the stream-only ones (x-max-age, ...) never get here.
+constexpr Validator kValidators[] = {
+    {"x-expires", check_expires},
+    {"x-message-ttl", check_message_ttl},
+    {"x-dead-letter-exchange", check_longstr},
+    {"x-dead-letter-routing-key", check_longstr},
+    {"x-dead-letter-strategy", check_dead_letter_strategy},
+    {"x-max-length", non_negative},
+    {"x-max-length-bytes", non_negative},
+    {"x-max-in-memory-length", non_negative},
+    {"x-max-in-memory-bytes", non_negative},
+    {"x-max-priority", check_max_priority},
+    {"x-overflow", check_overflow},
+    {"x-queue-mode", check_queue_mode},
+    {"x-queue-version", check_queue_version},
+    {"x-single-active-consumer", check_bool},
+    {"x-queue-type", check_queue_type},
+    {"x-quorum-initial-group-size", check_group_size},
+    {"x-queue-leader-locator", check_leader_locator},
+};
+
+// Each queue type's capabilities(): the arguments it takes (rabbit_classic_queue,
+// rabbit_quorum_queue, rabbit_stream_queue in 3.10.8). An argument another type takes is
+// refused ("... of queue type ..."); one no type knows is ignored.
+constexpr std::string_view kClassicArguments[] = {
+    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+    "x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode",
+    "x-queue-version", "x-single-active-consumer", "x-queue-type", "x-queue-master-locator"};
+constexpr std::string_view kQuorumArguments[] = {
+    "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy",
+    "x-expires", "x-max-length", "x-max-length-bytes", "x-max-in-memory-length",
+    "x-max-in-memory-bytes", "x-overflow", "x-single-active-consumer", "x-queue-type",
+    "x-quorum-initial-group-size", "x-delivery-limit", "x-message-ttl",
+    "x-queue-leader-locator"};
+constexpr std::string_view kStreamArguments[] = {
+    "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes",
+    "x-initial-cluster-size", "x-queue-leader-locator"};
+
+template <size_t N>
+bool contains(const std::string_view (&list)[N], std::string_view key) {
+    return std::find(std::begin(list), std::end(list), key) != std::end(list);
+}
+
+bool takes_argument(QueueType type, std::string_view key) {
+    switch (type) {
+    case QueueType::Classic: return contains(kClassicArguments, key);
+    case QueueType::Quorum: return contains(kQuorumArguments, key);
+    case QueueType::Stream: return contains(kStreamArguments, key);
+    }
+    return false;
+}
+
+bool any_type_takes(std::string_view key) {
+    return contains(kClassicArguments, key) || contains(kQuorumArguments, key) ||
+           contains(kStreamArguments, key);
+}
+
+
 std::optional<int64_t> int_of(const amqp::FieldTable& t, std::string_view key) {
     int64_t n = 0;
     if (const amqp::FieldValue* v = t.find(key); v && v->as_int(n)) return n;
@@ -167,44 +256,99 @@ std::string_view amqp_type_name(const amqp::FieldValue& v) {
     }
 }
 
+std::string_view queue_type_name(QueueType type) {
+    switch (type) {
+    case QueueType::Classic: return "rabbit_classic_queue";
+    case QueueType::Quorum: return "rabbit_quorum_queue";
+    case QueueType::Stream: return "rabbit_stream_queue";
+    }
+    return "rabbit_classic_queue";
+}
+
+QueueType queue_type_of(const amqp::FieldTable& args) {
+    const amqp::FieldValue* v = args.find("x-queue-type");
+    const std::string* s = v ? v->string() : nullptr;
+    if (s && *s == "quorum") return QueueType::Quorum;
+    if (s && *s == "stream") return QueueType::Stream;
+    return QueueType::Classic;
+}
+
+std::span<const std::string_view> queue_type_arguments(QueueType type) {
+    switch (type) {
+    case QueueType::Classic: return kClassicArguments;
+    case QueueType::Quorum: return kQuorumArguments;
+    case QueueType::Stream: return kStreamArguments;
+    }
+    return kClassicArguments;
+}
+
 amqp::Result<QueueSettings> validate_queue_arguments(const QueueSpec& spec, std::string_view vhost,
                                                      std::string_view node) {
     const amqp::FieldTable& args = spec.arguments;
     // The channel checks the dead-letter exchange's type before rabbit_amqqueue sees it.
     if (const amqp::FieldValue* dlx = args.find("x-dead-letter-exchange"); dlx && !dlx->string())
         return errors::invalid_dlx_type(amqp_type_name(*dlx), spec.name, vhost);
-    struct Validator {
-        std::string_view key;
-        Check (*check)(const amqp::FieldValue&);
-    };
-    static constexpr Validator kValidators[] = {
-        {"x-queue-type", check_queue_type},
-        {"x-expires", check_expires},
-        {"x-message-ttl", check_message_ttl},
-        {"x-dead-letter-exchange", check_longstr},
-        {"x-dead-letter-routing-key", check_longstr},
-        {"x-max-length", non_negative},
-        {"x-max-length-bytes", non_negative},
-        {"x-max-priority", check_max_priority},
-        {"x-overflow", check_overflow},
-        {"x-queue-mode", check_queue_mode},
-        {"x-single-active-consumer", check_bool},
-    };
+    // rabbit_amqqueue:check_declare_arguments/2: the type first, then the values of the
+    // arguments that type takes, then (in table order) arguments only other types take.
+    if (const amqp::FieldValue* t = args.find("x-queue-type"))
+        if (Check bad = check_queue_type(*t))
+            return errors::invalid_arg("x-queue-type", spec.name, vhost, *bad);
+    QueueType type = queue_type_of(args);
     for (const Validator& v : kValidators) {
         const amqp::FieldValue* value = args.find(v.key);
-        if (!value) continue;
+        if (!value || !takes_argument(type, v.key)) continue;
         Check bad = v.check(*value);
         if (!bad && v.key == "x-dead-letter-routing-key" && !args.find("x-dead-letter-exchange"))
             bad = "routing_key_but_no_dlx_defined";
         if (bad) return errors::invalid_arg(v.key, spec.name, vhost, *bad);
     }
-    QueueSettings s = effective(args, nullptr, nullptr);
-    if (s.type == QueueType::Stream) return errors::queue_type_disabled(spec.name, vhost, node);
-    if (s.type == QueueType::Classic) {
-        for (std::string_view key : kNotForClassic)
-            if (args.find(key)) return errors::invalid_arg_for_type(key, spec.name, vhost);
+    for (const auto& [key, value] : args.entries())
+        if (!takes_argument(type, key) && any_type_takes(key))
+            return errors::invalid_arg_for_type(key, spec.name, vhost, queue_type_name(type));
+    if (type == QueueType::Stream) return errors::queue_type_disabled(spec.name, vhost, node);
+    if (type == QueueType::Quorum) {
+        // rabbit_quorum_queue:declare/2's checks, in its order.
+        if (spec.auto_delete) return errors::invalid_queue_property("auto-delete", spec.name, vhost);
+        if (spec.exclusive)
+            return errors::invalid_queue_property("exclusive-owner", spec.name, vhost);
+        if (!spec.durable) return errors::invalid_queue_property("non-durable", spec.name, vhost);
     }
-    return s;
+    return effective(args, nullptr, nullptr);
+}
+
+amqp::Result<> validate_consumer_arguments(QueueType type, const amqp::FieldTable& args,
+                                           std::string_view queue, std::string_view vhost) {
+    // consumer_arguments of each type's capabilities() in 3.10.8.
+    static constexpr std::string_view kClassic[] = {"x-cancel-on-ha-failover", "x-priority",
+                                                    "x-credit"};
+    static constexpr std::string_view kQuorum[] = {"x-priority", "x-credit"};
+    static constexpr std::string_view kStream[] = {"x-stream-offset", "x-credit"};
+    auto takes = [&](std::string_view key) {
+        switch (type) {
+        case QueueType::Classic: return contains(kClassic, key);
+        case QueueType::Quorum: return contains(kQuorum, key);
+        case QueueType::Stream: return contains(kStream, key);
+        }
+        return false;
+    };
+    static constexpr Validator kConsumeValidators[] = {
+        {"x-priority", [](const amqp::FieldValue& v) -> Check {
+             int64_t n = 0;
+             return integer(v, n);
+         }},
+        {"x-cancel-on-ha-failover", check_bool},
+    };
+    for (const Validator& v : kConsumeValidators) {
+        const amqp::FieldValue* value = args.find(v.key);
+        if (!value || !takes(v.key)) continue;
+        if (Check bad = v.check(*value)) return errors::invalid_arg(v.key, queue, vhost, *bad);
+    }
+    for (const auto& [key, value] : args.entries()) {
+        bool known = contains(kClassic, key) || contains(kQuorum, key) || contains(kStream, key);
+        if (known && !takes(key))
+            return errors::invalid_arg_for_type(key, queue, vhost, queue_type_name(type));
+    }
+    return {};
 }
 
 QueueSettings effective(const amqp::FieldTable& args, const PolicyDefinition* policy,
@@ -219,6 +363,10 @@ QueueSettings effective(const amqp::FieldTable& args, const PolicyDefinition* po
                                      "max-length-bytes", true);
     s.delivery_limit = lowest_wins(args, "x-delivery-limit", policy, operator_policy,
                                    "delivery-limit", true);
+    // RabbitMQ takes any integer: a negative limit, like 0, dead-letters on the first return.
+    if (auto d = int_of(args, "x-delivery-limit"); d && *d < 0) s.delivery_limit = 0;
+    s.consumer_timeout_ms = lowest_wins(args, "x-consumer-timeout", policy, nullptr,
+                                        "consumer-timeout", true);
     if (auto o = overflow_of(argument_wins(args, "x-overflow", policy, "overflow")))
         s.overflow = *o;
     s.dead_letter_exchange =
@@ -230,10 +378,7 @@ QueueSettings effective(const amqp::FieldTable& args, const PolicyDefinition* po
         s.max_priority = static_cast<uint8_t>(std::min<int64_t>(*p, kMaxPriority));
     if (const amqp::FieldValue* v = args.find("x-single-active-consumer"))
         if (const bool* b = v->get_if<bool>()) s.single_active_consumer = *b;
-    if (auto t = string_of(args, "x-queue-type")) {
-        if (*t == "quorum") s.type = QueueType::Quorum;
-        if (*t == "stream") s.type = QueueType::Stream;
-    }
+    s.type = queue_type_of(args);
     return s;
 }
 

@@ -18,15 +18,6 @@ namespace {
 
 std::string_view bool_text(bool b) { return b ? "'true'" : "'false'"; }
 
-// The queue arguments RabbitMQ 3.10 compares on redeclare (rabbit_amqqueue:declare_args/0);
-// others may differ freely.
-constexpr std::string_view kEquivalenceArgs[] = {
-    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
-    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
-    "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
-    "x-queue-type", "x-quorum-initial-group-size", "x-max-age",
-    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"};
-
 std::string value_text(const amqp::FieldValue& v) {
     int64_t i = 0;
     if (v.as_int(i)) return std::to_string(i);
@@ -36,6 +27,12 @@ std::string value_text(const amqp::FieldValue& v) {
     return "?";
 }
 
+
+// A classic queue's x-queue-type may be "classic" or absent, either way round.
+bool is_classic_or_absent(const amqp::FieldValue* v) {
+    const std::string* s = v ? v->string() : nullptr;
+    return !v || (s && *s == "classic");
+}
 
 // RabbitMQ's type classes: integers compare with integers, floats with floats.
 bool same_arg(const amqp::FieldValue& a, const amqp::FieldValue& b) {
@@ -222,11 +219,13 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
             return errors::queue_locked(spec.name, name_);
         if (cur.auto_delete != spec.auto_delete)
             return fail("auto_delete", spec.auto_delete, cur.auto_delete);
-        for (std::string_view key : kEquivalenceArgs) {
+        for (std::string_view key : queue_type_arguments(existing->settings().type)) {
             const amqp::FieldValue* a = spec.arguments.find(key);
             const amqp::FieldValue* b = cur.arguments.find(key);
             if (!a && !b) continue;
             if (a && b && same_arg(*a, *b)) continue;
+            if (key == "x-queue-type" && is_classic_or_absent(a) && is_classic_or_absent(b))
+                continue;
             bool typed = !a || !b;
             return errors::inequivalent_arg(key, "queue", spec.name, name_, describe_arg(a, typed),
                                             describe_arg(b, typed));
@@ -409,7 +408,7 @@ Vhost::PublishResult Vhost::publish(const Exchange& exchange, const MessageRef& 
         route(exchange, RoutingInput{key, props.headers}, publish_targets_);
     result.routed = !publish_targets_.empty();
     result.refused = apply_refusals(message, publish_targets_);
-    if (message->is_persistent()) result.durable_at = store(message, publish_targets_);
+    result.durable_at = store(message, publish_targets_);
     for (Queue* q : publish_targets_) q->enqueue(message);
     --busy_;
     if (busy_ == 0 && !dead_letters_.empty()) drain_dead_letters();
@@ -434,8 +433,10 @@ bool Vhost::apply_refusals(const MessageRef& message, std::vector<Queue*>& targe
 uint64_t Vhost::store(const MessageRef& message, const std::vector<Queue*>& targets) {
     if (!log_) return 0;
     store_keys_.clear();
+    // Persistent messages for every durable queue; quorum queues store all they take.
+    bool persistent = message->is_persistent();
     for (Queue* q : targets)
-        if (q->is_stored()) store_keys_.push_back(q->store_key());
+        if (q->is_stored() && (persistent || q->is_quorum())) store_keys_.push_back(q->store_key());
     if (store_keys_.empty()) return 0;
     // Written once, with every durable queue it entered (fan-out shares the record).
     uint64_t id = log_->next_id();
@@ -477,7 +478,7 @@ void Vhost::drain_dead_letters() {
                 route(*ex, RoutingInput{key, props.headers}, targets);
             std::erase_if(targets, [&](Queue* q) { return dl.cycles_into(q->name()); });
             apply_refusals(dl.message, targets);
-            if (dl.message->is_persistent()) store(dl.message, targets);
+            store(dl.message, targets);
             for (Queue* q : targets) q->enqueue(dl.message);
         }
         // Only now is the original released from its queue's log share: the copy is

@@ -110,8 +110,9 @@ private:
     /// Drops queues at their limit that refuse `message` from `targets` (dead-lettering
     /// for reject-publish-dlx); true if any refused.
     bool apply_refusals(const MessageRef& message, std::vector<Queue*>& targets);
-    /// Appends `message` to the log for the durable queues of `targets`; returns the log
-    /// position that makes it durable, 0 if none holds it.
+    /// Appends `message` to the log for the durable queues of `targets` (if persistent)
+    /// and for quorum queues (always); returns the log position that makes it durable, 0
+    /// if none holds it.
     uint64_t store(const MessageRef& message, const std::vector<Queue*>& targets);
     QueueHost* host() { return this; }
     void add_builtin_exchanges();

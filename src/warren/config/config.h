@@ -21,6 +21,9 @@ struct Config {
     uint32_t channel_max = 2047;
     uint32_t handshake_timeout_ms = 10000;
     uint32_t tls_handshake_timeout_ms = 5000;  // RabbitMQ's ssl_handshake_timeout
+    /// A delivery unacknowledged for longer closes its channel (PRECONDITION_FAILED);
+    /// queues may set their own (x-consumer-timeout, policy consumer-timeout).
+    uint64_t consumer_timeout_ms = 1800000;
     std::string default_user = "guest";
     std::string default_pass = "guest";
     std::string default_vhost = "/";

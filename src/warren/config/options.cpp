@@ -101,6 +101,13 @@ void set_frame_max(Config& c, const Arg& a) {
     c.frame_max = v;
 }
 
+void set_consumer_timeout(Config& c, const Arg& a) {
+    // rabbit.schema: a non_zero_positive_integer.
+    uint64_t v = parse_whole<uint64_t>(a.value);
+    if (v == 0) throw BadValue{"a positive number of milliseconds"};
+    c.consumer_timeout_ms = v;
+}
+
 void set_channel_max(Config& c, const Arg& a) {
     uint32_t v = parse_whole<uint32_t>(a.value);
     if (v > 65535) throw BadValue{"0 to 65535"};
@@ -215,6 +222,8 @@ const Option kOptions[] = {
     {"ssl_handshake_timeout", "--tls-handshake-timeout", "MS",
      set_whole<&Config::tls_handshake_timeout_ms>,
      "Time to finish the TLS handshake (default 5000)"},
+    {"consumer_timeout", "--consumer-timeout", "MS", set_consumer_timeout,
+     "A delivery unacknowledged this long closes its channel (default 1800000, 30 minutes)"},
     {"default_user", "--default-user", "NAME", set_text<&Config::default_user>,
      "User created on first start (default guest)"},
     {"default_pass", "--default-pass", "PASSWORD", set_text<&Config::default_pass>,

@@ -24,6 +24,7 @@ void ChannelConsumer::on_queue_deleted(broker::Queue&) { channel_.consumer_queue
 Channel::Channel(Connection& connection, uint16_t number) : conn_(connection), number_(number) {}
 
 Channel::~Channel() {
+    conn_.server().loop().cancel_timer(ack_timer_);
     release_resources();
     conn_.server().forget_durability_waiter(this);
 }
@@ -174,7 +175,7 @@ void Channel::release_resources() {
         for (auto& u : tx.taken) unacked_.push_back(std::move(u));
     tx_settlements_.clear();
     tx_publishes_.clear();
-    requeue_all_unacked();
+    requeue_all_unacked(broker::Queue::Return::ConsumerGone);
     consumers.clear();
     for (broker::Queue* q : touched) maybe_auto_delete(*q);
 }

@@ -125,6 +125,17 @@ private:
         broker::QueuedMessage message;
         ChannelConsumer* consumer;  // null for basic.get or once cancelled
         bool counts_for_prefetch;   // delivered to a consumer, not basic.get
+        int64_t timeout_ms = 0;     // consumer timeout that applies to it
+        net::EventLoop::Clock::time_point delivered_at{};
+    };
+    /// Fires at the oldest unacked delivery's consumer-timeout deadline.
+    class AckTimer final : public net::TurnTask {
+    public:
+        explicit AckTimer(Channel& c) : channel_(c) {}
+        void run_turn_task() override { channel_.on_ack_timer(); }
+
+    private:
+        Channel& channel_;
     };
     struct TxPublish {
         std::string exchange;
@@ -134,6 +145,17 @@ private:
     };
 
     void run_turn_task() override;  // sends coalesced publisher confirms
+    /// Records an unacked delivery (consumer timeout included) and arms the ack timer.
+    void push_unacked(uint64_t tag, broker::Queue& queue, broker::QueuedMessage&& m,
+                      ChannelConsumer* consumer);
+    /// The consumer timeout for a delivery from `queue` to `consumer` (null: basic.get):
+    /// the consumer's x-consumer-timeout, else the queue's (argument or policy), else the
+    /// consumer_timeout setting, as RabbitMQ 3.12 resolves it.
+    int64_t consumer_timeout_ms(const broker::Queue& queue, const ChannelConsumer* consumer) const;
+    /// RabbitMQ checks only the oldest unacked delivery (rabbit_channel's
+    /// evaluate_consumer_timeout); so does this, at its deadline rather than on a 60 s tick.
+    void arm_ack_timer();
+    void on_ack_timer();
     amqp::Result<> handle(amqp::MethodId id, amqp::Reader& r);
     void fail(amqp::Error error, amqp::MethodId cause);
     template <class M>
@@ -167,8 +189,9 @@ private:
     amqp::Result<> on_basic_recover(const amqp::BasicRecover& m);
     amqp::Result<> settle(uint64_t tag, bool multiple, bool ack, bool requeue);
     amqp::Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
-    void apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue);
-    void requeue_all_unacked();
+    void apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue,
+                          broker::Queue::Return why = broker::Queue::Return::Requeued);
+    void requeue_all_unacked(broker::Queue::Return why);
     void cancel_consumer(const std::string& tag, bool notify_client);
     void forget_consumer(ChannelConsumer& c);
     void maybe_auto_delete(broker::Queue& queue);
@@ -193,6 +216,9 @@ private:
     amqp::Result<> on_tx_rollback();
     // handlers/permissions.cpp
     amqp::Result<> check_access(auth::Access access, std::string_view kind, std::string_view name);
+    /// A new queue's x-dead-letter-exchange: read on the queue, write on the exchange.
+    amqp::Result<> check_dead_letter_access(std::string_view queue,
+                                            const amqp::FieldTable& arguments);
 
     Connection& conn_;
     uint16_t number_;
@@ -205,6 +231,8 @@ private:
 
     std::map<std::string, std::unique_ptr<ChannelConsumer>> consumers_;
     std::deque<Unacked> unacked_;
+    AckTimer ack_timer_{*this};
+    bool ack_timer_armed_ = false;
     uint64_t next_delivery_tag_ = 1;
     uint16_t consumer_prefetch_ = 0;  // basic.qos global=false, for new consumers
     uint16_t channel_prefetch_ = 0;   // basic.qos global=true, shared by the channel

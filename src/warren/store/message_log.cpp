@@ -109,22 +109,29 @@ public:
 
     /// One queue's copy now lives at `loc`. The original may be gone (its segment deleted
     /// after the move) or still there.
-    void relocate(uint64_t id, Location loc, std::string_view queue, bool delivered) {
+    /// `deliveries`: the relocate record's delivered byte, the copy's delivery count when
+    /// it moved (capped at 255; older logs wrote 0 or 1). Delivered records seen before
+    /// it may be fewer (their segments may be gone), never more.
+    void relocate(uint64_t id, Location loc, std::string_view queue, uint32_t deliveries) {
         uint32_t k = key(queue);
+        bool delivered = deliveries > 0;
         Rec* rec = find(id);
         if (!rec) {
             // Out of id order: kept aside and merged back in emit().
-            late_[id] = Rec{id, loc, k, flags_for(delivered)};
+            late_[id] = Rec{id, loc, k, flags_for(delivered), deliveries};
             return;
         }
         if (!(rec->flags & kHasMany)) {
             if (rec->queue == k || !(rec->flags & kIsLive)) {
-                *rec = Rec{id, loc, k, flags_for(delivered)};
+                uint32_t seen = rec->queue == k && (rec->flags & kIsLive) ? rec->deliveries : 0;
+                *rec = Rec{id, loc, k, flags_for(delivered), std::max(seen, deliveries)};
+                if (rec->deliveries > 0) rec->flags |= kWasDelivered;
                 return;
             }
             // Another queue still holds the original: become a multi-holder entry.
             auto index = static_cast<uint32_t>(multi_.size());
-            multi_.push_back({Holder{rec->queue, (rec->flags & kWasDelivered) != 0, rec->loc}});
+            multi_.push_back({Holder{rec->queue, (rec->flags & kWasDelivered) != 0, rec->loc,
+                                     rec->deliveries}});
             rec->queue = index;
             rec->flags = kIsLive | kHasMany;
         }
@@ -132,10 +139,11 @@ public:
         for (Holder& h : holders) {
             if (h.key != k) continue;
             h.loc = loc;
+            h.deliveries = std::max(h.deliveries, deliveries);
             h.delivered = h.delivered || delivered;
             return;
         }
-        holders.push_back(Holder{k, delivered, loc});
+        holders.push_back(Holder{k, delivered, loc, deliveries});
         rec->flags |= kIsLive;
     }
 
@@ -149,6 +157,7 @@ public:
             if (rec->queue != k->second) return;
             rec->flags = static_cast<uint8_t>(delivered ? rec->flags | kWasDelivered
                                                         : rec->flags & ~kIsLive);
+            if (delivered && rec->deliveries < UINT32_MAX) ++rec->deliveries;
             return;
         }
         auto& holders = multi_[rec->queue];
@@ -156,6 +165,7 @@ public:
             if (holders[i].key != k->second) continue;
             if (delivered) {
                 holders[i].delivered = true;
+                if (holders[i].deliveries < UINT32_MAX) ++holders[i].deliveries;
             } else {
                 holders.erase(holders.begin() + static_cast<ptrdiff_t>(i));
                 if (holders.empty()) rec->flags &= static_cast<uint8_t>(~kIsLive);
@@ -190,11 +200,12 @@ public:
             ++live;
             int64_t due = due_of(rec.id);
             if (!(rec.flags & kHasMany)) {
-                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kWasDelivered) != 0, due});
+                found({rec.id, rec.loc, keys_[rec.queue], (rec.flags & kWasDelivered) != 0, due,
+                       rec.deliveries});
                 return;
             }
             for (const Holder& h : multi_[rec.queue])
-                found({rec.id, h.loc, keys_[h.key], h.delivered, due});
+                found({rec.id, h.loc, keys_[h.key], h.delivered, due, h.deliveries});
         };
         for (const Rec& rec : recs_) {
             for (; late != late_.end() && late->first < rec.id; ++late) one(late->second);
@@ -211,11 +222,13 @@ private:
         Location loc;
         uint32_t queue;  // key index, or index into multi_ with kHasMany
         uint8_t flags;
+        uint32_t deliveries = 0;  // delivered records (fits the padding: still 32 bytes)
     };
     struct Holder {
         uint32_t key;
         bool delivered;
         Location loc;  // differs from the message's once this copy was relocated
+        uint32_t deliveries = 0;
     };
 
     static uint8_t flags_for(bool delivered) {
@@ -349,9 +362,9 @@ RecoveryReport MessageLog::recover(const std::function<void(const RecoveredEntry
         } else if (type == kRelocate) {
             uint64_t id = r.u64();
             std::string_view key = get_key(r);
-            bool delivered = r.u8() != 0;
+            uint8_t deliveries = r.u8();
             if (!r.ok()) return true;
-            index.relocate(id, at, key, delivered);
+            index.relocate(id, at, key, deliveries);
             next_id_ = std::max(next_id_, id + 1);
         } else if (type == kRemove || type == kDelivered) {
             std::string_view key = get_key(r);
@@ -639,7 +652,7 @@ Location MessageLog::append_publish(uint64_t id, const std::vector<std::string_v
     return at;
 }
 
-Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool delivered,
+Location MessageLog::append_relocate(uint64_t id, std::string_view queue, uint32_t deliveries,
                                      std::string_view exchange, std::string_view routing_key,
                                      std::string_view data, uint32_t properties_size) {
     if (closed_) return Location{segment_, 0, 0};
@@ -647,7 +660,8 @@ Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool d
     amqp::Writer w(pending_);
     w.u64(id);
     put_key(w, queue);
-    w.u8(delivered ? 1 : 0);
+    auto delivered = static_cast<uint8_t>(std::min<uint32_t>(deliveries, UINT8_MAX));
+    w.u8(delivered);
     w.shortstr(exchange);
     w.shortstr(routing_key);
     w.u32(properties_size);
@@ -663,7 +677,7 @@ Location MessageLog::append_relocate(uint64_t id, std::string_view queue, bool d
     iw.u32(at.length);
     iw.u64(id);
     put_key(iw, queue);
-    iw.u8(delivered ? 1 : 0);
+    iw.u8(delivered);
     index_end();
     return at;
 }

@@ -31,6 +31,9 @@ struct RecoveredEntry {
     /// When a delayed message is due (wall clock ms), from its delay-due record; -1 for
     /// a message without one (queued messages). See append_delay_due().
     int64_t due_ms = -1;
+    /// How many deliveries from this queue were recorded (quorum queues record each one;
+    /// classic queues only the first). A relocated copy starts from its record's count.
+    uint32_t deliveries = 0;
 };
 
 /// A publish record read back from a segment; the views point into the read buffer.
@@ -86,9 +89,10 @@ public:
                             std::string_view exchange, std::string_view routing_key,
                             std::string_view data, uint32_t properties_size);
     /// Compaction: one queue's copy of message `id`, moved out of an old segment, keeping
-    /// its id (so its place in the queue) and delivered flag. The caller then releases the
-    /// old segment; it is deleted once this record is durable.
-    Location append_relocate(uint64_t id, std::string_view queue, bool delivered,
+    /// its id (so its place in the queue) and delivery count (0: never delivered; stored
+    /// in one byte, capped at 255). The caller then releases the old segment; it is
+    /// deleted once this record is durable.
+    Location append_relocate(uint64_t id, std::string_view queue, uint32_t deliveries,
                              std::string_view exchange, std::string_view routing_key,
                              std::string_view data, uint32_t properties_size);
     /// The oldest segment, if it holds back two or more newer ones while at most
@@ -105,6 +109,7 @@ public:
     /// The message left `queue` for good (acked, expired, purged, dropped).
     void append_remove(std::string_view queue, uint64_t id);
     /// The message was delivered from `queue` and awaits an ack (redelivered on recovery).
+    /// Quorum queues append one per delivery: recovery counts them.
     void append_delivered(std::string_view queue, uint64_t id);
     /// Every message of `queue` is gone (queue deleted).
     void append_drop_queue(std::string_view queue);

@@ -299,3 +299,65 @@ def test_definitions_file_format_accepted_by_rabbitmq(broker):
     finally:
         os.unlink(path)
         rabbitmqctl("delete_user", user, check=False)
+
+
+# ---------------------------------------------------------------------------
+# Dead-letter exchange permissions at queue.declare (rabbit_channel, RabbitMQ 3.10)
+# ---------------------------------------------------------------------------
+
+def test_dead_letter_exchange_needs_write_permission(env, guest_setup, alice):
+    q = uname("alice-dq")
+    ch = alice.channel()
+    assert channel_error(ch.queue_declare, q, arguments={"x-dead-letter-exchange": "bob-x"}) == \
+        refused("exchange", "bob-x", env, env.alice)
+    # Nothing was created; an exchange alice may write is fine, whether it exists or not.
+    ch = alice.channel()
+    assert channel_error(ch.queue_declare, q, passive=True)[0] == 404
+    ch = alice.channel()
+    ch.queue_declare(q, arguments={"x-dead-letter-exchange": "alice-nowhere"})
+    ch.queue_delete(q)
+
+
+def test_default_exchange_as_dead_letter_exchange_is_amq_default(env, alice):
+    ch = alice.channel()
+    assert channel_error(ch.queue_declare, uname("alice-dq"),
+                         arguments={"x-dead-letter-exchange": ""}) == \
+        refused("exchange", "amq.default", env, env.alice)
+
+
+def test_dead_letter_exchange_needs_read_permission_on_the_queue(env, writer):
+    q = uname("wt-dq")
+    ch = writer.channel()
+    assert channel_error(ch.queue_declare, q, arguments={"x-dead-letter-exchange": "any"}) == \
+        refused("queue", q, env, env.writer)
+    # Without a dead-letter exchange there is nothing to read.
+    ch = writer.channel()
+    ch.queue_declare(q)
+    ch.queue_delete(q)
+
+
+def test_dead_letter_access_checked_before_argument_validation(env, alice):
+    """The channel checks permissions before rabbit_amqqueue validates the arguments; a
+    dead-letter exchange of the wrong type is reported first."""
+    ch = alice.channel()
+    assert channel_error(ch.queue_declare, uname("alice-dq"),
+                         arguments={"x-dead-letter-exchange": "bob-x", "x-max-length": -1}) == \
+        refused("exchange", "bob-x", env, env.alice)
+    ch = alice.channel()
+    q = uname("alice-dq")
+    assert channel_error(ch.queue_declare, q, arguments={"x-dead-letter-exchange": 1}) == (
+        406, "PRECONDITION_FAILED - invalid type 'signedint' for arg 'x-dead-letter-exchange' "
+             "in queue '%s' in vhost '%s'" % (q, env.vhost))
+
+
+def test_redeclare_of_existing_queue_skips_dead_letter_check(env, alice):
+    q = uname("alice-dq")
+    g = env.connect(env.guest)
+    try:
+        gch = g.channel()
+        gch.queue_declare(q, arguments={"x-dead-letter-exchange": "bob-x"})
+        ch = alice.channel()
+        ch.queue_declare(q, arguments={"x-dead-letter-exchange": "bob-x"})
+        gch.queue_delete(q)
+    finally:
+        g.close()

@@ -302,6 +302,16 @@ def test_definitions_changes_survive_restart(wb):
 # Queues, exchanges, bindings, connections, channels, consumers
 # ---------------------------------------------------------------------------
 
+def test_list_queues_type(wb):
+    conn = wb.connect()
+    ch = conn.channel()
+    ch.queue_declare("qq", durable=True, arguments={"x-queue-type": "quorum"})
+    ch.queue_declare("cq")
+    conn.close()
+    lines = ok(wb, "list_queues", "-q", "name", "type").splitlines()
+    assert "qq\tquorum" in lines and "cq\tclassic" in lines
+
+
 def test_list_queues_shows_what_pika_did(wb):
     conn = wb.connect()
     ch = conn.channel()

@@ -105,11 +105,99 @@ TEST(QueueSettingsTest, StreamRefusedAsConnectionError) {
               "disabled");
 }
 
-TEST(QueueSettingsTest, QuorumKeepsAcceptingItsArguments) {
-    auto s = validate({{"x-queue-type", "quorum"}, {"x-delivery-limit", int32_t{3}}});
+amqp::Result<QueueSettings> validate_quorum(amqp::FieldTable args, bool durable = true,
+                                            bool exclusive = false, bool auto_delete = false) {
+    args.append("x-queue-type", std::string("quorum"));
+    return validate_queue_arguments(QueueSpec{"q", durable, exclusive, auto_delete,
+                                              std::move(args)},
+                                    "/", "warren@test");
+}
+
+std::string not_for_type(const char* arg, const char* type) {
+    return std::string("PRECONDITION_FAILED - invalid arg '") + arg +
+           "' for queue 'q' in vhost '/' of queue type " + type;
+}
+
+TEST(QueueSettingsTest, QuorumTakesItsArguments) {
+    auto s = validate_quorum({{"x-delivery-limit", int32_t{3}},
+                              {"x-dead-letter-strategy", "at-least-once"},
+                              {"x-max-in-memory-length", int32_t{5}},
+                              {"x-quorum-initial-group-size", int32_t{3}},
+                              {"x-queue-leader-locator", "balanced"}});
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->type, QueueType::Quorum);
     EXPECT_EQ(s->delivery_limit, 3);
+}
+
+TEST(QueueSettingsTest, NegativeDeliveryLimitActsAsZero) {
+    auto s = validate_quorum({{"x-delivery-limit", int32_t{-1}}});
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->delivery_limit, 0);
+    auto none = validate_quorum({{"x-delivery-limit", "x"}});
+    ASSERT_TRUE(none.has_value());
+    EXPECT_EQ(none->delivery_limit, -1);
+}
+
+TEST(QueueSettingsTest, QuorumPropertiesInRabbitOrder) {
+    auto text = [](bool durable, bool exclusive, bool auto_delete) {
+        auto r = validate_quorum({}, durable, exclusive, auto_delete);
+        return r ? std::string() : r.error().text;
+    };
+    auto prop = [](const char* p) {
+        return std::string("PRECONDITION_FAILED - invalid property '") + p +
+               "' for queue 'q' in vhost '/'";
+    };
+    EXPECT_EQ(text(false, false, false), prop("non-durable"));
+    EXPECT_EQ(text(false, true, false), prop("exclusive-owner"));
+    EXPECT_EQ(text(true, true, true), prop("auto-delete"));
+}
+
+TEST(QueueSettingsTest, ArgumentsOfOtherTypesAfterValues) {
+    auto text = [](amqp::FieldTable args) {
+        auto r = validate_quorum(std::move(args));
+        return r ? std::string() : r.error().text;
+    };
+    EXPECT_EQ(text({{"x-max-priority", int32_t{300}}}),
+              not_for_type("x-max-priority", "rabbit_quorum_queue"));
+    EXPECT_EQ(text({{"x-max-priority", int32_t{1}}, {"x-max-length", int32_t{-1}}}),
+              invalid("x-max-length", "{value_negative,-1}"));
+    EXPECT_EQ(text({{"x-max-age", "1D"}, {"x-queue-mode", "lazy"}}),
+              not_for_type("x-max-age", "rabbit_quorum_queue"));
+    EXPECT_EQ(text({{"x-quorum-initial-group-size", int32_t{0}}}),
+              invalid("x-quorum-initial-group-size", "{value_zero,0}"));
+    EXPECT_EQ(text({{"x-dead-letter-strategy", "foo"}, {"x-max-length", int32_t{-1}}}),
+              invalid("x-dead-letter-strategy", "invalid_dlx_strategy"));
+    EXPECT_EQ(error_text({{"x-quorum-initial-group-size", int32_t{0}}}),
+              not_for_type("x-quorum-initial-group-size", "rabbit_classic_queue"));
+    EXPECT_EQ(error_text({{"x-queue-version", int32_t{3}}}),
+              invalid("x-queue-version", "\"unsupported queue version '3'\""));
+}
+
+TEST(QueueSettingsTest, ConsumerArgumentsByQueueType) {
+    auto text = [](QueueType type, amqp::FieldTable args) {
+        auto r = validate_consumer_arguments(type, args, "q", "/");
+        return r ? std::string() : r.error().text;
+    };
+    EXPECT_EQ(text(QueueType::Classic, {{"x-cancel-on-ha-failover", true}}), "");
+    EXPECT_EQ(text(QueueType::Quorum, {{"x-cancel-on-ha-failover", true}}),
+              not_for_type("x-cancel-on-ha-failover", "rabbit_quorum_queue"));
+    EXPECT_EQ(text(QueueType::Classic, {{"x-stream-offset", int32_t{1}}}),
+              not_for_type("x-stream-offset", "rabbit_classic_queue"));
+    EXPECT_EQ(text(QueueType::Quorum, {{"x-priority", "a"}}),
+              invalid("x-priority", "\"expected integer, got longstr\""));
+    EXPECT_EQ(text(QueueType::Quorum, {{"x-priority", int32_t{5}}, {"x-foo", int32_t{1}}}), "");
+}
+
+TEST(QueueSettingsTest, ConsumerTimeoutArgument) {
+    EXPECT_EQ(effective({{"x-consumer-timeout", int32_t{500}}}, nullptr, nullptr)
+                  .consumer_timeout_ms,
+              500);
+    EXPECT_EQ(effective({{"x-consumer-timeout", "500"}}, nullptr, nullptr).consumer_timeout_ms,
+              -1);
+    PolicyDefinition policy{{{"consumer-timeout", int32_t{300}}}};
+    EXPECT_EQ(effective({{"x-consumer-timeout", int32_t{500}}}, &policy, nullptr)
+                  .consumer_timeout_ms,
+              300);
 }
 
 TEST(QueueSettingsTest, PolicyOverlay) {

@@ -108,6 +108,16 @@ TEST(ConfigFile, SslOptions) {
               "(expected true or false)");
 }
 
+TEST(ConfigFile, ConsumerTimeoutIsPositiveMilliseconds) {
+    EXPECT_EQ(Config{}.consumer_timeout_ms, 1800000u);  // RabbitMQ 3.10's default
+    EXPECT_EQ(parse("consumer_timeout = 2000\n").consumer_timeout_ms, 2000u);
+    EXPECT_EQ(error_of("consumer_timeout = 0\n"),
+              "warren.conf:1: invalid value '0' for consumer_timeout (a positive number of "
+              "milliseconds)");
+    EXPECT_EQ(error_of("consumer_timeout = soon\n"),
+              "warren.conf:1: invalid value 'soon' for consumer_timeout");
+}
+
 TEST(ConfigFile, LoopbackUsersFollowRabbitMqSyntax) {
     EXPECT_TRUE(parse("loopback_users.guest = false\n").loopback_users.empty());
     EXPECT_TRUE(parse("loopback_users = none\n").loopback_users.empty());

@@ -34,6 +34,7 @@ protected:
         bool delivered;
         Location location;
         int64_t due_ms;
+        uint32_t deliveries = 0;
     };
 
     /// Opens the log in a fresh loop, recovers, and runs `steps` (each in a turn).
@@ -43,7 +44,8 @@ protected:
         MessageLog log(loop, dir_.string());
         std::vector<Found> found;
         auto r = log.recover([&](const RecoveredEntry& e) {
-            found.push_back({e.id, std::string(e.queue), e.delivered, e.location, e.due_ms});
+            found.push_back(
+                {e.id, std::string(e.queue), e.delivered, e.location, e.due_ms, e.deliveries});
             log.retain(e.location.segment);  // as the broker does for each copy it keeps
         });
         if (report) *report = r;
@@ -81,6 +83,34 @@ TEST_F(MessageLogTest, RecoveryRebuildsEachQueuesCopiesInPublishOrder) {
     EXPECT_EQ(found[4].id, 4u);
     EXPECT_EQ(report.messages, 3u);
     EXPECT_TRUE(report.problems.empty());
+}
+
+TEST_F(MessageLogTest, DeliveredRecordsAreCountedPerQueue) {
+    // Quorum queues append one delivered record per delivery; a relocate record carries
+    // the count its copy had when it moved.
+    open_and_run({[](MessageLog& log) {
+                      log.append_publish(log.next_id(), {"q1", "q2"}, "", "k", "a", 0);
+                      log.append_publish(log.next_id(), {"q1"}, "", "k", "b", 0);
+                      log.append_delivered("q1", 1);
+                  },
+                  [](MessageLog& log) {
+                      log.append_delivered("q1", 1);
+                      log.append_delivered("q2", 1);
+                      log.append_delivered("q1", 2);
+                  },
+                  [](MessageLog& log) {
+                      log.append_relocate(2, "q1", 5, "", "k", "b", 0);
+                      log.append_delivered("q1", 2);
+                  }});
+    auto found = open_and_run();
+    ASSERT_EQ(found.size(), 3u);
+    EXPECT_EQ(found[0].queue, "q1");
+    EXPECT_EQ(found[0].deliveries, 2u);
+    EXPECT_EQ(found[1].queue, "q2");
+    EXPECT_EQ(found[1].deliveries, 1u);
+    EXPECT_EQ(found[2].id, 2u);
+    EXPECT_EQ(found[2].deliveries, 6u);  // 5 when it moved, one more since
+    EXPECT_TRUE(found[2].delivered);
 }
 
 TEST_F(MessageLogTest, DropQueueForgetsEveryMessageOfThatQueueOnly) {

@@ -1,4 +1,5 @@
 #include "warren/auth/user_db.h"
+#include "warren/broker/delivery_count.h"
 #include "warren/broker/errors.h"
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
@@ -64,8 +65,15 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
     if (consumers_.count(tag) || tag == reply_consumer_tag_)
         return broker::errors::reuse_consumer_tag(tag);
     broker::Queue& q = **queue;
+    const std::string& vhost = conn_.vhost()->name();
+    if (q.is_quorum() && channel_prefetch_ != 0)
+        return broker::errors::global_qos_not_supported(*name, vhost);
+    if (auto invalid = broker::validate_consumer_arguments(q.settings().type, m.arguments, *name,
+                                                           vhost);
+        !invalid)
+        return invalid.error();
     if (q.has_exclusive_consumer() || (m.exclusive && q.has_consumers()))
-        return broker::errors::queue_in_exclusive_use(*name, conn_.vhost()->name());
+        return broker::errors::queue_in_exclusive_use(*name, vhost);
     int64_t priority = 0;
     if (const amqp::FieldValue* p = m.arguments.find("x-priority")) {
         if (!p->as_int(priority) || priority < INT32_MIN || priority > INT32_MAX)
@@ -73,7 +81,7 @@ amqp::Result<> Channel::on_basic_consume(const amqp::BasicConsume& m) {
                 amqp::ReplyCode::PreconditionFailed,
                 fmt::format("PRECONDITION_FAILED - invalid arg 'x-priority' for queue '{}' in "
                             "vhost '{}': {{unacceptable_type,{}}}",
-                            *name, conn_.vhost()->name(), p->tag()));
+                            *name, vhost, p->tag()));
     }
     auto consumer = std::make_unique<ChannelConsumer>(*this, *queue, tag, m.no_ack, m.exclusive,
                                                       consumer_prefetch_,
@@ -145,8 +153,11 @@ amqp::Result<> Channel::on_basic_get(const amqp::BasicGet& m) {
     ok.exchange = msg.exchange();
     ok.routing_key = msg.routing_key();
     ok.message_count = static_cast<uint32_t>((*queue)->ready_count());
-    conn_.send_content(number_, ok, msg);
-    if (!m.no_ack) unacked_.push_back(Unacked{tag, *queue, std::move(*got), nullptr, false});
+    if ((*queue)->is_quorum())  // basic.get shows the count even on a first delivery
+        conn_.send_content(number_, ok, *broker::with_delivery_count(msg, got->delivery_count));
+    else
+        conn_.send_content(number_, ok, msg);
+    if (!m.no_ack) push_unacked(tag, **queue, std::move(*got), nullptr);
     return {};
 }
 
@@ -170,11 +181,14 @@ void Channel::deliver(ChannelConsumer& c, broker::Queue& queue, broker::QueuedMe
     d.redelivered = m.redelivered;
     d.exchange = msg.exchange();
     d.routing_key = msg.routing_key();
-    conn_.send_content(number_, d, msg);
+    if (m.delivery_count > 0)  // quorum queues: returned messages show their count
+        conn_.send_content(number_, d, *broker::with_delivery_count(msg, m.delivery_count));
+    else
+        conn_.send_content(number_, d, msg);
     if (!c.is_no_ack()) {
         ++c.unacked;
         ++consumer_unacked_;
-        unacked_.push_back(Unacked{tag, broker::QueueRef(&queue), std::move(m), &c, true});
+        push_unacked(tag, queue, std::move(m), &c);
     }
 }
 
@@ -210,7 +224,8 @@ amqp::Result<std::vector<Channel::Unacked>> Channel::take_unacked(uint64_t tag, 
     return taken;
 }
 
-void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue) {
+void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool requeue,
+                               broker::Queue::Return why) {
     std::unordered_map<broker::Queue*, std::vector<broker::QueuedMessage>> back;
     bool freed_credit = false;
     for (Unacked& u : taken) {
@@ -226,7 +241,7 @@ void Channel::apply_settlement(std::vector<Unacked>& taken, bool ack, bool reque
         else
             u.queue->remove_delivered(std::move(u.message));
     }
-    for (auto& [queue, messages] : back) queue->requeue(std::move(messages));
+    for (auto& [queue, messages] : back) queue->requeue(std::move(messages), why);
     if (freed_credit) wake_consumers();
 }
 
@@ -249,19 +264,19 @@ amqp::Result<> Channel::on_basic_reject(uint64_t tag, bool multiple, bool requeu
     return settle(tag, multiple, false, requeue);
 }
 
-void Channel::requeue_all_unacked() {
+void Channel::requeue_all_unacked(broker::Queue::Return why) {
     if (unacked_.empty()) return;
     std::vector<Unacked> all(std::make_move_iterator(unacked_.begin()),
                              std::make_move_iterator(unacked_.end()));
     unacked_.clear();
-    apply_settlement(all, false, true);
+    apply_settlement(all, false, true, why);
 }
 
 amqp::Result<> Channel::on_basic_recover(const amqp::BasicRecover& m) {
     if (!m.requeue)
         return amqp::Error{amqp::ReplyCode::NotImplemented, "NOT_IMPLEMENTED - requeue=false",
                            current_method_, amqp::Scope::Connection};
-    requeue_all_unacked();
+    requeue_all_unacked(broker::Queue::Return::Requeued);
     if (current_method_ == amqp::BasicRecover::kId) reply(amqp::BasicRecoverOk{});
     return {};
 }

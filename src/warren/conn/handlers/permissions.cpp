@@ -15,4 +15,18 @@ amqp::Result<> Channel::check_access(auth::Access access, std::string_view kind,
     return broker::errors::access_refused(kind, name, vhost, conn_.user_name());
 }
 
+amqp::Result<> Channel::check_dead_letter_access(std::string_view queue,
+                                                 const amqp::FieldTable& arguments) {
+    // RabbitMQ's queue.declare of a new queue with a dead-letter exchange (rabbit_channel):
+    // the user must be able to read the queue and write the exchange. A policy's
+    // dead-letter-exchange would be checked the same way where the policy is applied.
+    const amqp::FieldValue* dlx = arguments.find("x-dead-letter-exchange");
+    const std::string* exchange = dlx ? dlx->string() : nullptr;
+    if (!exchange) return {};  // absent, or of a wrong type that validation reports
+    if (auto denied = check_access(auth::Access::Read, "queue", queue); !denied) return denied;
+    // Permissions name the default exchange "amq.default", as RabbitMQ does.
+    return check_access(auth::Access::Write, "exchange",
+                        exchange->empty() ? std::string_view("amq.default") : *exchange);
+}
+
 }  // namespace warren::conn

@@ -31,7 +31,12 @@ amqp::Result<> Channel::on_queue_declare(const amqp::QueueDeclare& m) {
     }
     if (!m.passive && name.starts_with("amq."))
         return broker::errors::reserved_name("queue", name);
-    if (name.empty() && !m.passive) name = broker::Vhost::generate_queue_name();
+    if (name.empty() && !m.passive) {
+        broker::QueueType type = broker::queue_type_of(m.arguments);
+        if (type == broker::QueueType::Quorum)
+            return broker::errors::server_named_not_allowed(broker::queue_type_name(type));
+        name = broker::Vhost::generate_queue_name();
+    }
     broker::QueueRef queue;
     if (m.passive) {
         auto found = vh.declare_queue(broker::QueueSpec{name, false, false, false, {}}, true,
@@ -40,6 +45,9 @@ amqp::Result<> Channel::on_queue_declare(const amqp::QueueDeclare& m) {
         queue = *found;
     } else {
         if (auto denied = check_access(auth::Access::Configure, "queue", name); !denied) return denied;
+        if (!vh.find_queue(name)) {
+            if (auto denied = check_dead_letter_access(name, m.arguments); !denied) return denied;
+        }
         broker::QueueSpec spec{name, m.durable, m.exclusive, m.auto_delete, m.arguments};
         auto declared = vh.declare_queue(spec, false, conn_.owner_id());
         if (!declared) return declared.error();
