@@ -154,6 +154,15 @@ amqp::Error invalid_arg_for_type(std::string_view arg, std::string_view queue,
                     arg, queue, vhost));
 }
 
+amqp::Error invalid_alternate_exchange_type(std::string_view type, std::string_view exchange,
+                                            std::string_view vhost) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg 'alternate-exchange' in "
+                    "exchange '{}' in vhost '{}'",
+                    type, exchange, vhost));
+}
+
 amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
                              std::string_view vhost) {
     return amqp::channel_error(

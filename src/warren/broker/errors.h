@@ -42,6 +42,9 @@ amqp::Error invalid_arg_for_type(std::string_view arg, std::string_view queue,
                                  std::string_view vhost);
 amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
                              std::string_view vhost);
+/// An exchange's alternate-exchange argument that is not a string (rabbit_misc:r_arg/4).
+amqp::Error invalid_alternate_exchange_type(std::string_view type, std::string_view exchange,
+                                            std::string_view vhost);
 /// x-queue-type=stream: RabbitMQ's answer while its stream_queue feature flag is disabled.
 amqp::Error queue_type_disabled(std::string_view queue, std::string_view vhost,
                                 std::string_view node);

@@ -71,8 +71,11 @@ public:
     OwnerId owner() const { return owner_; }
     bool is_deleted() const { return deleted_; }
     const QueueSettings& settings() const { return settings_; }
-    /// The one entry point for settings (arguments now, policies later); may be re-applied.
+    /// The one entry point for settings (arguments and policies); may be re-applied.
     void apply_settings(const QueueSettings& settings);
+    /// The policy in force ("" if none), for list_queues.
+    const std::string& policy() const { return policy_; }
+    void set_policy(std::string name) { policy_ = std::move(name); }
 
     size_t ready_count() const { return ready_.size() + paged_.size(); }
     /// Ready messages whose bodies are on disk only.
@@ -192,6 +195,7 @@ private:
     size_t unacked_ = 0;
     uint64_t next_seq_ = 1;
     QueueSettings settings_;
+    std::string policy_;
     bool has_length_limit_ = false;
     bool tracks_bytes_ = false;      // x-max-length-bytes: ready_bytes_ is kept
     uint64_t ready_bytes_ = 0;       // body bytes of ready messages (memory and paged)
