@@ -67,6 +67,24 @@ constexpr CommandSpec kCommands[] = {
      "Exports definitions in JSON", 1, 1, kTakesFormat},
     {"import_definitions", "Definitions", "<file_path | \"-\"> [--format <json>]",
      "Imports definitions in JSON", 1, 1, kTakesFormat},
+    {"clear_operator_policy", "Policies", "[--vhost <vhost>] <name>",
+     "Clears an operator policy", 1, 1, kTakesVhost},
+    {"clear_policy", "Policies", "[--vhost <vhost>] <name>", "Clears (removes) a policy", 1, 1,
+     kTakesVhost},
+    {"list_operator_policies", "Policies",
+     "[--vhost <vhost>] [--no-table-headers] [--timeout <timeout>]",
+     "Lists operator policy overrides for a virtual host", 0, 0, kTakesVhost | kTakesColumns},
+    {"list_policies", "Policies", "[--vhost <vhost>] [--no-table-headers] [--timeout <timeout>]",
+     "Lists all policies in a virtual host", 0, 0, kTakesVhost | kTakesColumns},
+    {"set_operator_policy", "Policies",
+     "[--vhost <vhost>] [--priority <priority>] [--apply-to <apply-to>] <name> <pattern> "
+     "<definition>",
+     "Sets an operator policy that overrides a subset of arguments in user policies", 3, 3,
+     kTakesVhost | kTakesPolicy},
+    {"set_policy", "Policies",
+     "[--vhost <vhost>] [--priority <priority>] [--apply-to <apply-to>] <name> <pattern> "
+     "<definition>",
+     "Sets or updates a policy", 3, 3, kTakesVhost | kTakesPolicy},
     {"close_connection", "Operations", "<connection pid or name> <explanation>",
      "Instructs the broker to close the connection with the given pid (or name)", 2, 2, 0},
     {"delete_queue", "Queues", "[--vhost <vhost>] <queue_name> [--if-empty|-e] [--if-unused|-u]",
@@ -78,6 +96,11 @@ constexpr CommandSpec kCommands[] = {
 bool parse_timeout(const std::string& text, double& out) {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
     return ec == std::errc() && p == text.data() + text.size() && out > 0;
+}
+
+bool parse_integer(const std::string& text, int64_t& out) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return !text.empty() && ec == std::errc() && p == text.data() + text.size();
 }
 
 }  // namespace
@@ -98,7 +121,9 @@ ParseResult parse_command_line(const std::vector<std::string>& argv, const char*
     for (size_t i = 0; i < argv.size(); ++i) inv.given += (i ? " " : "") + argv[i];
 
     bool vhost_given = false, if_flags_given = false, format_given = false, help = false;
-    std::vector<std::string> invalid;  // options the command does not take, or lacking values
+    bool policy_given = false;
+    // Options the command does not take, or lacking values: "NAME : VALUE" as rabbitmqctl.
+    std::vector<std::pair<std::string, std::string>> invalid;
     std::vector<std::string> positional;
     bool options_done = false;
     for (size_t i = 0; i < argv.size(); ++i) {
@@ -141,32 +166,39 @@ ParseResult parse_command_line(const std::vector<std::string>& argv, const char*
         } else if (name == "-?" || name == "-h" || name == "--help") {
             help = true;
         } else if (name == "-n" || name == "--node") {
-            if (!take_value(o.node)) invalid.push_back(name);
+            if (!take_value(o.node)) invalid.emplace_back(name, "");
         } else if (name == "--data-dir") {
-            if (!take_value(o.data_dir)) invalid.push_back(name);
+            if (!take_value(o.data_dir)) invalid.emplace_back(name, "");
         } else if (name == "-p" || name == "--vhost") {
-            if (!take_value(o.vhost)) invalid.push_back(name);
+            if (!take_value(o.vhost)) invalid.emplace_back(name, "");
             vhost_given = true;
         } else if (name == "--formatter") {
             std::string f;
             if (!take_value(f) || (f != "json" && f != "table"))
-                invalid.push_back(name + " " + f);
+                invalid.emplace_back(name + " " + f, "");
             o.json = f == "json";
         } else if (name == "-t" || name == "--timeout") {
             std::string t;
-            if (!take_value(t) || !parse_timeout(t, o.timeout_s)) invalid.push_back(name);
+            if (!take_value(t) || !parse_timeout(t, o.timeout_s)) invalid.emplace_back(name, "");
         } else if (name == "-e" || name == "--if-empty") {
             o.if_empty = if_flags_given = true;
         } else if (name == "-u" || name == "--if-unused") {
             o.if_unused = if_flags_given = true;
         } else if (name == "--idempotent") {
             o.idempotent = true;
+        } else if (name == "--priority") {
+            std::string n;
+            if (!take_value(n) || !parse_integer(n, o.priority)) invalid.emplace_back(name, n);
+            policy_given = true;
+        } else if (name == "--apply-to") {
+            if (!take_value(o.apply_to)) invalid.emplace_back(name, "");
+            policy_given = true;
         } else if (name == "--format") {
             std::string f;
-            if (!take_value(f) || f != "json") invalid.push_back(name + " " + f);
+            if (!take_value(f) || f != "json") invalid.emplace_back(name + " " + f, "");
             format_given = true;
         } else {
-            invalid.push_back(a);
+            invalid.emplace_back(a, "");
         }
     }
 
@@ -185,9 +217,10 @@ ParseResult parse_command_line(const std::vector<std::string>& argv, const char*
         r.status = ParseStatus::Help;
         return r;
     }
-    if (vhost_given && !(spec->flags & kTakesVhost)) invalid.push_back("--vhost");
-    if (if_flags_given && !(spec->flags & kTakesIfFlags)) invalid.push_back("--if-empty");
-    if (format_given && !(spec->flags & kTakesFormat)) invalid.push_back("--format");
+    if (vhost_given && !(spec->flags & kTakesVhost)) invalid.emplace_back("--vhost", "");
+    if (if_flags_given && !(spec->flags & kTakesIfFlags)) invalid.emplace_back("--if-empty", "");
+    if (format_given && !(spec->flags & kTakesFormat)) invalid.emplace_back("--format", "");
+    if (policy_given && !(spec->flags & kTakesPolicy)) invalid.emplace_back("--priority", "");
     auto fail = [&](std::string why) {
         r.status = ParseStatus::BadArguments;
         r.error = std::move(why);
@@ -195,7 +228,7 @@ ParseResult parse_command_line(const std::vector<std::string>& argv, const char*
     };
     if (!invalid.empty()) {
         std::string text = "Invalid options for this command:";
-        for (const auto& i : invalid) text += "\n" + i + " : ";
+        for (const auto& [option, value] : invalid) text += "\n" + option + " : " + value;
         return fail(text);
     }
     int n = static_cast<int>(inv.args.size());

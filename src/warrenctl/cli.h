@@ -14,6 +14,7 @@ enum CommandFlag : uint32_t {
     kTakesColumns = 1u << 1,  // positional arguments are info items (list_*)
     kTakesIfFlags = 1u << 2,  // --if-empty / --if-unused (delete_queue)
     kTakesFormat = 1u << 3,   // --format json (definitions)
+    kTakesPolicy = 1u << 4,   // --priority / --apply-to (set_policy, set_operator_policy)
 };
 
 struct CommandSpec {
@@ -42,6 +43,8 @@ struct Options {
     bool if_empty = false;
     bool if_unused = false;
     bool idempotent = false;  // stop: success if the broker is not running
+    int64_t priority = 0;     // --priority
+    std::string apply_to = "all";  // --apply-to, checked by the broker as RabbitMQ does
 };
 
 struct Invocation {

@@ -155,12 +155,19 @@ int Session::list() {
     } else if (c == "list_user_permissions") {
         request["user"] = arg(0);
         banner("Listing permissions for user \"" + arg(0) + "\" ...");
+    } else if (c == "list_policies") {
+        banner("Listing policies for vhost \"" + vh + "\" ...");
+    } else if (c == "list_operator_policies") {
+        banner("Listing operator policy overrides for vhost \"" + vh + "\" ...");
     }
     json reply;
     int code = 0;
     if (!call(request, reply, code)) return code;
     const json& rows = reply["rows"];
-    if (o_.json)
+    bool policies = c == "list_policies" || c == "list_operator_policies";
+    if (o_.json && policies && rows.empty())
+        out_ << "[]\n";  // rabbitmqctl's policy lists are not streamed: no row, no newline
+    else if (o_.json)
         out_ << admin::format_json_rows(columns, rows);
     else
         out_ << admin::format_table(spec, columns, rows, !o_.silent && !o_.no_table_headers);
@@ -421,6 +428,24 @@ int Session::run() {
     if (c == "clear_permissions") {
         banner("Clearing permissions for user \"" + arg(0) + "\" in vhost \"" + vh + "\" ...");
         return simple({{"command", c}, {"vhost", vh}, {"user", arg(0)}});
+    }
+    if (c == "set_policy" || c == "set_operator_policy") {
+        banner(fmt::format("Setting {} \"{}\" for pattern \"{}\" to \"{}\" with priority \"{}\" "
+                           "for vhost \"{}\" ...",
+                           c == "set_policy" ? "policy" : "operator policy override", arg(0),
+                           arg(1), arg(2), o_.priority, vh));
+        return simple({{"command", c},
+                       {"vhost", vh},
+                       {"name", arg(0)},
+                       {"pattern", arg(1)},
+                       {"definition", arg(2)},
+                       {"priority", o_.priority},
+                       {"apply_to", o_.apply_to}});
+    }
+    if (c == "clear_policy" || c == "clear_operator_policy") {
+        banner(fmt::format("Clearing {} \"{}\" on vhost \"{}\" ...",
+                           c == "clear_policy" ? "policy" : "operator policy", arg(0), vh));
+        return simple({{"command", c}, {"vhost", vh}, {"name", arg(0)}});
     }
     if (c == "purge_queue") {
         banner("Purging queue '" + arg(0) + "' in vhost '" + vh + "' ...");

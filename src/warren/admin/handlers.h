@@ -1,7 +1,7 @@
 #pragma once
 
 // The control commands, one function each, grouped by file: list_commands.cpp,
-// user_commands.cpp, node_commands.cpp. Dispatched by commands.cpp.
+// user_commands.cpp, policy_commands.cpp, node_commands.cpp. Dispatched by commands.cpp.
 #include "warren/admin/commands.h"
 
 #include <nlohmann/json.hpp>
@@ -47,6 +47,12 @@ json list_users(CommandContext& ctx, const json& request);
 json list_vhosts(CommandContext& ctx, const json& request);
 json list_permissions(CommandContext& ctx, const json& request);
 json list_user_permissions(CommandContext& ctx, const json& request);
+json list_policies(CommandContext& ctx, const json& request);
+json list_operator_policies(CommandContext& ctx, const json& request);
+json set_policy(CommandContext& ctx, const json& request);
+json set_operator_policy(CommandContext& ctx, const json& request);
+json clear_policy(CommandContext& ctx, const json& request);
+json clear_operator_policy(CommandContext& ctx, const json& request);
 
 json add_user(CommandContext& ctx, const json& request);
 json delete_user(CommandContext& ctx, const json& request);

@@ -69,6 +69,11 @@ constexpr std::string_view kPermissionDefaults[] = {"user", "configure", "write"
 constexpr InfoItem kUserPermissionItems[] = {{"vhost"}, {"configure"}, {"write"}, {"read"}};
 constexpr std::string_view kUserPermissionDefaults[] = {"vhost", "configure", "write", "read"};
 
+constexpr InfoItem kPolicyItems[] = {{"vhost"},    {"name"},       {"pattern"},
+                                     {"apply-to"}, {"definition"}, {"priority"}};
+constexpr std::string_view kPolicyDefaults[] = {"vhost",    "name",       "pattern",
+                                                "apply-to", "definition", "priority"};
+
 const ListSpec kSpecs[] = {
     {"list_queues", kQueueItems, kQueueDefaults},
     {"list_exchanges", kExchangeItems, kExchangeDefaults},
@@ -80,6 +85,8 @@ const ListSpec kSpecs[] = {
     {"list_vhosts", kVhostItems, kVhostDefaults},
     {"list_permissions", kPermissionItems, kPermissionDefaults, false},
     {"list_user_permissions", kUserPermissionItems, kUserPermissionDefaults, false},
+    {"list_policies", kPolicyItems, kPolicyDefaults, false},
+    {"list_operator_policies", kPolicyItems, kPolicyDefaults, false},
 };
 
 }  // namespace

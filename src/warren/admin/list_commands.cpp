@@ -111,7 +111,7 @@ json list_queues(CommandContext& ctx, const json& request) {
         if (c == "auto_delete") return q->is_auto_delete();
         if (c == "exclusive") return q->is_exclusive();
         if (c == "arguments") return field_table_json(q->spec().arguments);
-        if (c == "policy") return "";
+        if (c == "policy") return q->policy();
         if (c == "owner_pid")
             return q->is_exclusive() ? connection_pid(ctx.node, static_cast<uint64_t>(q->owner()))
                                      : "";
@@ -150,7 +150,7 @@ json list_exchanges(CommandContext& ctx, const json& request) {
         if (c == "auto_delete") return x->is_auto_delete();
         if (c == "internal") return x->is_internal();
         if (c == "arguments") return field_table_json(x->spec().arguments);
-        if (c == "policy") return "";
+        if (c == "policy") return x->policy();
         if (c == "vhost") return x->vhost();
         return nullptr;
     };

@@ -2,6 +2,7 @@
 
 #include "warren/auth/password.h"
 #include "warren/broker/broker.h"
+#include "warren/broker/json_fields.h"
 
 #include <nlohmann/json.hpp>
 
@@ -12,57 +13,52 @@ namespace {
 
 using nlohmann::json;
 
-json to_json(const amqp::FieldValue& v);
-
-json to_json(const amqp::FieldTable& t) {
-    json out = json::object();
-    for (const auto& [k, v] : t.entries()) out[k] = to_json(v);
-    return out;
-}
-
-json to_json(const amqp::FieldValue& v) {
-    int64_t i = 0;
-    if (v.as_int(i)) return i;
-    if (const auto* b = v.get_if<bool>()) return *b;
-    if (const auto* s = v.string()) return *s;
-    if (const auto* f = v.get_if<float>()) return *f;
-    if (const auto* d = v.get_if<double>()) return *d;
-    if (const auto* t = v.table()) return to_json(*t);
-    if (const auto* a = v.array()) {
-        json out = json::array();
-        for (const auto& item : *a) out.push_back(to_json(item));
-        return out;
-    }
-    if (const auto* x = v.get_if<amqp::ByteArray>()) return x->bytes;
-    if (const auto* ts = v.get_if<amqp::Timestamp>()) return ts->seconds;
-    return nullptr;
-}
-
-amqp::FieldValue from_json(const json& j);
-
-amqp::FieldTable table_from_json(const json& j) {
-    amqp::FieldTable t;
-    if (!j.is_object()) return t;
-    for (auto it = j.begin(); it != j.end(); ++it) t.set(it.key(), from_json(it.value()));
-    return t;
-}
-
-amqp::FieldValue from_json(const json& j) {
-    if (j.is_boolean()) return amqp::FieldValue(j.get<bool>());
-    if (j.is_number_integer()) return amqp::FieldValue(j.get<int64_t>());
-    if (j.is_number_float()) return amqp::FieldValue(j.get<double>());
-    if (j.is_string()) return amqp::FieldValue(j.get<std::string>());
-    if (j.is_object()) return amqp::FieldValue(table_from_json(j));
-    if (j.is_array()) {
-        amqp::FieldArray a;
-        for (const auto& item : j) a.push_back(from_json(item));
-        return amqp::FieldValue(std::move(a));
-    }
-    return amqp::FieldValue();
-}
-
 bool is_builtin_exchange(const std::string& name) {
     return name.empty() || name.starts_with("amq.");
+}
+
+// Policies as RabbitMQ exports them; operator policies are runtime parameters there, their
+// definition a list of [key, value] pairs.
+json policy_json(const Policy& p, const std::string& vhost) {
+    return {{"vhost", vhost},
+            {"name", p.name},
+            {"pattern", p.pattern},
+            {"apply-to", apply_to_name(p.apply_to)},
+            {"definition", json::parse(p.definition_json)},
+            {"priority", p.priority}};
+}
+
+json operator_policy_json(const Policy& p, const std::string& vhost) {
+    json pairs = json::array();
+    json definition = json::parse(p.definition_json);
+    for (const auto& [key, value] : definition.items()) pairs.push_back(json::array({key, value}));
+    return {{"vhost", vhost},
+            {"component", "operator_policy"},
+            {"name", p.name},
+            {"value",
+             {{"pattern", p.pattern},
+              {"apply-to", apply_to_name(p.apply_to)},
+              {"definition", pairs},
+              {"priority", p.priority}}}};
+}
+
+void import_policy(Broker& broker, const json& vhost, const json& name, const json& body,
+                   PolicyKind kind) {
+    json definition = body.value("definition", json::object());
+    if (definition.is_array()) {  // [[key, value], ...]
+        json object = json::object();
+        for (const auto& pair : definition)
+            if (pair.is_array() && pair.size() == 2 && pair[0].is_string())
+                object[pair[0].get<std::string>()] = pair[1];
+        definition = std::move(object);
+    }
+    PolicyRequest request{name.get<std::string>(), body.at("pattern").get<std::string>(),
+                          body.value("apply-to", std::string("all")),
+                          body.value("priority", int64_t{0}), &definition};
+    auto policy = make_policy(request, kind);
+    if (!policy)
+        throw std::runtime_error("policy '" + request.name + "': " + policy.error());
+    broker.add_vhost(vhost.get<std::string>()).set_policy(std::move(*policy), kind);
 }
 
 }  // namespace
@@ -70,6 +66,7 @@ bool is_builtin_exchange(const std::string& name) {
 nlohmann::json export_definitions(Broker& broker) {
     json users = json::array(), vhosts = json::array(), permissions = json::array();
     json queues = json::array(), exchanges = json::array(), bindings = json::array();
+    json policies = json::array(), parameters = json::array();
     auth::UserDb& db = broker.users();
     for (const auto& u : db.all_users()) {
         users.push_back({{"name", u.name},
@@ -90,6 +87,10 @@ nlohmann::json export_definitions(Broker& broker) {
         }
         Vhost* vh = broker.find_vhost(name);
         if (!vh) continue;
+        for (const Policy& p : vh->policies(PolicyKind::Policy).all())
+            policies.push_back(policy_json(p, name));
+        for (const Policy& p : vh->policies(PolicyKind::OperatorPolicy).all())
+            parameters.push_back(operator_policy_json(p, name));
         for (const auto& [qname, q] : vh->queues()) {
             if (!q->is_stored()) continue;
             queues.push_back({{"name", qname},
@@ -130,9 +131,9 @@ nlohmann::json export_definitions(Broker& broker) {
                 {"vhosts", vhosts},
                 {"permissions", permissions},
                 {"topic_permissions", json::array()},
-                {"parameters", json::array()},
+                {"parameters", parameters},
                 {"global_parameters", json::array()},
-                {"policies", json::array()},
+                {"policies", policies},
                 {"queues", queues},
                 {"exchanges", exchanges},
                 {"bindings", bindings}};
@@ -178,6 +179,12 @@ void import_definitions(Broker& broker, const nlohmann::json& defs) {
                                                 p.at("read").get<std::string>()))
                 throw std::runtime_error("invalid permission regex for user '" + user + "'");
         }
+        for (const auto& p : list("policies"))
+            import_policy(broker, p.at("vhost"), p.at("name"), p, PolicyKind::Policy);
+        for (const auto& p : list("parameters"))
+            if (p.value("component", std::string()) == "operator_policy")
+                import_policy(broker, p.at("vhost"), p.at("name"), p.at("value"),
+                              PolicyKind::OperatorPolicy);
         for (const auto& x : list("exchanges")) {
             Vhost& vh = broker.add_vhost(x.at("vhost").get<std::string>());
             ExchangeSpec spec{x.at("name").get<std::string>(), x.at("type").get<std::string>(),

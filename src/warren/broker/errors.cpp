@@ -185,6 +185,15 @@ amqp::Error delivery_ack_timeout(uint16_t channel, int64_t timeout_ms) {
                     channel, timeout_ms));
 }
 
+amqp::Error invalid_alternate_exchange_type(std::string_view type, std::string_view exchange,
+                                            std::string_view vhost) {
+    return amqp::channel_error(
+        ReplyCode::PreconditionFailed,
+        fmt::format("PRECONDITION_FAILED - invalid type '{}' for arg 'alternate-exchange' in "
+                    "exchange '{}' in vhost '{}'",
+                    type, exchange, vhost));
+}
+
 amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
                              std::string_view vhost) {
     return amqp::channel_error(

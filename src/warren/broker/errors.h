@@ -53,6 +53,9 @@ amqp::Error global_qos_not_supported(std::string_view queue, std::string_view vh
 amqp::Error delivery_ack_timeout(uint16_t channel, int64_t timeout_ms);
 amqp::Error invalid_dlx_type(std::string_view type, std::string_view queue,
                              std::string_view vhost);
+/// An exchange's alternate-exchange argument that is not a string (rabbit_misc:r_arg/4).
+amqp::Error invalid_alternate_exchange_type(std::string_view type, std::string_view exchange,
+                                            std::string_view vhost);
 /// x-queue-type=stream: RabbitMQ's answer while its stream_queue feature flag is disabled.
 amqp::Error queue_type_disabled(std::string_view queue, std::string_view vhost,
                                 std::string_view node);

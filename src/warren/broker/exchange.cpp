@@ -4,6 +4,7 @@
 #include "warren/broker/direct_matcher.h"
 #include "warren/broker/fanout_matcher.h"
 #include "warren/broker/headers_matcher.h"
+#include "warren/broker/policy.h"
 #include "warren/broker/topic_matcher.h"
 
 #include <algorithm>
@@ -12,7 +13,18 @@ namespace warren::broker {
 
 Exchange::Exchange(std::string vhost, ExchangeSpec spec, std::unique_ptr<Matcher> matcher)
     : vhost_(std::move(vhost)), spec_(std::move(spec)), matcher_(std::move(matcher)),
-      routing_type_(routing_type_of(spec_)) {}
+      routing_type_(routing_type_of(spec_)) {
+    apply_policy(nullptr);
+}
+
+void Exchange::apply_policy(const Policy* policy) {
+    policy_ = policy ? policy->name : std::string();
+    const amqp::FieldValue* ae = spec_.arguments.find("alternate-exchange");
+    if (!ae || !ae->string()) ae = policy ? policy->definition.definition.find("alternate-exchange")
+                                          : nullptr;
+    has_alternate_exchange_ = ae && ae->string();
+    alternate_exchange_ = has_alternate_exchange_ ? *ae->string() : std::string();
+}
 
 Exchange::~Exchange() = default;
 

@@ -15,6 +15,7 @@ namespace warren::broker {
 class Queue;
 class Exchange;
 class DelayedMessages;
+struct Policy;
 
 /// Where a binding leads: a queue or, for exchange-to-exchange bindings, an exchange.
 struct Destination {
@@ -75,6 +76,16 @@ public:
         matcher_->match(input, out);
     }
 
+    /// Where messages this exchange routes nowhere go: the alternate-exchange argument,
+    /// else the policy's key (rabbit_policy:get_arg/3); null if neither.
+    const std::string* alternate_exchange() const {
+        return has_alternate_exchange_ ? &alternate_exchange_ : nullptr;
+    }
+    /// The policy in force ("" if none), for list_exchanges.
+    const std::string& policy() const { return policy_; }
+    /// Applies `policy` (null: none) over the exchange's arguments.
+    void apply_policy(const Policy* policy);
+
     /// The messages an x-delayed-message exchange holds back; null for other types.
     DelayedMessages* delayed() const { return delayed_.get(); }
     void set_delayed(std::unique_ptr<DelayedMessages> delayed);
@@ -89,6 +100,9 @@ private:
     std::vector<Binding> bindings_;
     std::vector<Exchange*> inbound_sources_;
     std::string routing_type_;
+    std::string policy_;
+    std::string alternate_exchange_;
+    bool has_alternate_exchange_ = false;
     std::unique_ptr<DelayedMessages> delayed_;  // last: its messages go before the bindings
 };
 

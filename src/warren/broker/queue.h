@@ -72,8 +72,11 @@ public:
     bool is_deleted() const { return deleted_; }
     const QueueSettings& settings() const { return settings_; }
     bool is_quorum() const { return settings_.type == QueueType::Quorum; }
-    /// The one entry point for settings (arguments now, policies later); may be re-applied.
+    /// The one entry point for settings (arguments and policies); may be re-applied.
     void apply_settings(const QueueSettings& settings);
+    /// The policy in force ("" if none), for list_queues.
+    const std::string& policy() const { return policy_; }
+    void set_policy(std::string name) { policy_ = std::move(name); }
 
     size_t ready_count() const { return ready_.size() + paged_.size(); }
     /// Ready messages whose bodies are on disk only.
@@ -224,6 +227,7 @@ private:
     uint64_t next_seq_ = 1;
     size_t returned_at_head_ = 0;  // quorum queues: returns at the front of ready_
     QueueSettings settings_;
+    std::string policy_;
     bool has_length_limit_ = false;
     bool tracks_bytes_ = false;      // x-max-length-bytes: ready_bytes_ is kept
     uint64_t ready_bytes_ = 0;       // body bytes of ready messages (memory and paged)

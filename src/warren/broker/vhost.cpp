@@ -69,8 +69,9 @@ Vhost::Vhost(net::EventLoop& loop, std::string name, store::MessageLog* log,
 
 void Vhost::restore_queue(const QueueSpec& spec) {
     if (find_queue(spec.name)) return;
-    queues_.emplace(spec.name,
-                    QueueRef::make(loop_, name_, spec, OwnerId::None, log_, pager_, host()));
+    QueueRef q = QueueRef::make(loop_, name_, spec, OwnerId::None, log_, pager_, host());
+    apply_policies(*q, true);
+    queues_.emplace(spec.name, q);
 }
 
 void Vhost::restore_exchange(const ExchangeSpec& spec) {
@@ -78,8 +79,54 @@ void Vhost::restore_exchange(const ExchangeSpec& spec) {
     exchanges_.emplace(spec.name, make_exchange(spec));
 }
 
+void Vhost::set_policy(Policy policy, PolicyKind kind) {
+    (kind == PolicyKind::Policy ? policies_ : operator_policies_).put(std::move(policy));
+    reapply_policies();
+    changed();
+}
+
+bool Vhost::clear_policy(std::string_view name, PolicyKind kind) {
+    if (!(kind == PolicyKind::Policy ? policies_ : operator_policies_).erase(name)) return false;
+    reapply_policies();
+    changed();
+    return true;
+}
+
+void Vhost::apply_policies(Queue& queue, bool declared) {
+    const Policy* policy = policies_.match_queue(queue.name());
+    const Policy* op = operator_policies_.match_queue(queue.name());
+    QueueSettings s = effective(queue.spec().arguments, policy ? &policy->definition : nullptr,
+                                op ? &op->definition : nullptr);
+    // A queue is a priority queue from birth or never (its message order depends on it).
+    if (!declared)
+        s.max_priority = queue.settings().max_priority;
+    else if (s.max_priority == 0 && policy)
+        s.max_priority = policy_max_priority(policy->definition);
+    queue.set_policy(policy ? policy->name : std::string());
+    queue.apply_settings(s);
+}
+
+void Vhost::apply_policies(Exchange& exchange) {
+    exchange.apply_policy(policies_.match_exchange(exchange.name()));
+}
+
+void Vhost::reapply_policies() {
+    // Applying may drop or dead-letter messages (a lower max-length), and dead letters may
+    // not delete queues here, so collect first.
+    std::vector<QueueRef> queues;
+    queues.reserve(queues_.size());
+    for (auto& [n, q] : queues_) queues.push_back(q);
+    ++busy_;
+    for (const QueueRef& q : queues)
+        if (!q->is_deleted()) apply_policies(*q, false);
+    for (auto& [n, x] : exchanges_) apply_policies(*x);
+    --busy_;
+    if (busy_ == 0 && !dead_letters_.empty()) drain_dead_letters();
+}
+
 ExchangeRef Vhost::make_exchange(const ExchangeSpec& spec) {
     ExchangeRef ex = ExchangeRef::make(name_, spec, make_exchange_matcher(spec));
+    apply_policies(*ex);
     if (spec.type == kDelayedExchangeType)
         ex->set_delayed(std::make_unique<DelayedMessages>(
             loop_, *this, *ex, spec.durable, log_, pager_ ? &pager_->page_file() : nullptr));
@@ -136,6 +183,13 @@ amqp::Result<ExchangeRef> Vhost::declare_exchange(const ExchangeSpec& spec, bool
         if (cur.internal != spec.internal)
             return fail("internal", std::string(bool_text(spec.internal)),
                         std::string(bool_text(cur.internal)));
+        // The one exchange argument RabbitMQ compares (rabbit_exchange:assert_args_equivalence).
+        const amqp::FieldValue* a = spec.arguments.find("alternate-exchange");
+        const amqp::FieldValue* b = cur.arguments.find("alternate-exchange");
+        if ((a || b) && !(a && b && same_arg(*a, *b))) {
+            bool typed = !a || !b;
+            return fail("alternate-exchange", describe_arg(a, typed), describe_arg(b, typed));
+        }
         return ExchangeRef(existing);
     }
     if (passive) return errors::no_exchange(spec.name, name_);
@@ -238,6 +292,7 @@ amqp::Result<QueueRef> Vhost::declare_queue(const QueueSpec& spec, bool passive,
     bool stored = spec.durable && !spec.exclusive;
     QueueRef q = QueueRef::make(loop_, name_, spec, spec.exclusive ? owner : OwnerId::None,
                                 stored ? log_ : nullptr, pager_, host());
+    apply_policies(*q, true);
     queues_.emplace(spec.name, q);
     if (stored) changed();
     // Every queue is bound to the default exchange under its own name (AMQP 0-9-1 §3.1.3.1);
@@ -356,43 +411,72 @@ amqp::Result<> Vhost::unbind_exchange(std::string_view destination, std::string_
 }
 
 void Vhost::route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& out) {
+    std::string_view key = input.routing_key;
+    route_keys(exchange, std::span<const std::string_view>(&key, 1), input.headers, out);
+}
+
+void Vhost::route(const Exchange& exchange, const Message& message, const amqp::RawTable& headers,
+                  std::vector<Queue*>& out) {
+    keys_.clear();
+    keys_.push_back(message.routing_key());
+    for (const std::string& key : message.extra_routing_keys()) keys_.push_back(key);
+    route_keys(exchange, keys_, headers, out);
+}
+
+void Vhost::match(const Exchange& exchange, std::span<const std::string_view> keys,
+                  const amqp::RawTable& headers, std::vector<Destination>& out) {
     if (exchange.name().empty()) {
-        if (Queue* q = find_queue(input.routing_key)) out.push_back(q);
+        for (std::string_view key : keys)
+            if (Queue* q = find_queue(key)) out.push_back(Destination{q, nullptr});
         return;
     }
+    for (std::string_view key : keys) exchange.route(RoutingInput{key, headers}, out);
+}
+
+void Vhost::route_keys(const Exchange& exchange, std::span<const std::string_view> keys,
+                       const amqp::RawTable& headers, std::vector<Queue*>& out) {
     scratch_.clear();
-    exchange.route(input, scratch_);
-    if (scratch_.empty()) return;
-    bool has_exchanges = false;
+    match(exchange, keys, headers, scratch_);
+    bool follow = scratch_.empty() && exchange.alternate_exchange();
     for (const Destination& d : scratch_) {
         if (d.queue) {
             if (std::find(out.begin(), out.end(), d.queue) == out.end()) out.push_back(d.queue);
         } else {
-            has_exchanges = true;
+            follow = true;
         }
     }
-    if (!has_exchanges) return;
-    // Exchange-to-exchange: follow each exchange once, so cycles end.
+    if (!follow) return;
+    // Exchange-to-exchange bindings and alternate exchanges: each exchange once, so
+    // cycles end; an alternate exchange that does not exist routes nowhere.
     visited_.clear();
     visited_.push_back(const_cast<Exchange*>(&exchange));
-    std::vector<Exchange*> pending;
-    for (const Destination& d : scratch_)
-        if (d.exchange) pending.push_back(d.exchange);
-    while (!pending.empty()) {
-        Exchange* ex = pending.back();
-        pending.pop_back();
-        if (std::find(visited_.begin(), visited_.end(), ex) != visited_.end()) continue;
+    pending_.clear();
+    auto visit = [&](Exchange* ex) {
+        if (!ex || std::find(visited_.begin(), visited_.end(), ex) != visited_.end()) return;
         visited_.push_back(ex);
-        std::vector<Destination> next;
-        ex->route(input, next);
-        for (const Destination& d : next) {
+        pending_.push_back(ex);
+    };
+    auto take = [&](const Exchange& from) {
+        if (scratch_.empty()) {
+            if (const std::string* ae = from.alternate_exchange()) visit(find_exchange(*ae));
+            return;
+        }
+        for (const Destination& d : scratch_) {
             if (d.queue) {
                 if (std::find(out.begin(), out.end(), d.queue) == out.end())
                     out.push_back(d.queue);
             } else {
-                pending.push_back(d.exchange);
+                visit(d.exchange);
             }
         }
+    };
+    take(exchange);
+    while (!pending_.empty()) {
+        Exchange* ex = pending_.back();
+        pending_.pop_back();
+        scratch_.clear();
+        match(*ex, keys, headers, scratch_);
+        take(*ex);
     }
 }
 
@@ -403,9 +487,7 @@ Vhost::PublishResult Vhost::publish(const Exchange& exchange, const MessageRef& 
     amqp::Reader pr(message->properties());
     props.decode(pr);
     publish_targets_.clear();
-    route(exchange, RoutingInput{message->routing_key(), props.headers}, publish_targets_);
-    for (const std::string& key : message->extra_routing_keys())
-        route(exchange, RoutingInput{key, props.headers}, publish_targets_);
+    route(exchange, *message, props.headers, publish_targets_);
     result.routed = !publish_targets_.empty();
     result.refused = apply_refusals(message, publish_targets_);
     result.durable_at = store(message, publish_targets_);
@@ -473,9 +555,7 @@ void Vhost::drain_dead_letters() {
             amqp::Reader pr(dl.message->properties());
             props.decode(pr);
             targets.clear();
-            route(*ex, RoutingInput{dl.message->routing_key(), props.headers}, targets);
-            for (const std::string& key : dl.message->extra_routing_keys())
-                route(*ex, RoutingInput{key, props.headers}, targets);
+            route(*ex, *dl.message, props.headers, targets);
             std::erase_if(targets, [&](Queue* q) { return dl.cycles_into(q->name()); });
             apply_refusals(dl.message, targets);
             store(dl.message, targets);

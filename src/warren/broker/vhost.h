@@ -2,6 +2,8 @@
 
 #include "warren/amqp/error.h"
 #include "warren/broker/exchange.h"
+#include "warren/broker/policy.h"
+#include "warren/broker/policy_validation.h"
 #include "warren/broker/queue.h"
 #include "warren/broker/queue_spec.h"
 #include "warren/net/event_loop.h"
@@ -9,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -64,8 +67,14 @@ public:
     amqp::Result<> unbind_exchange(std::string_view destination, std::string_view source,
                                    std::string_view routing_key, const amqp::FieldTable& args);
 
-    /// Routes through `exchange` (and exchanges bound to it) into `out`, each queue once.
+    /// Routes through `exchange` into `out`, each queue once: exchanges bound to it and the
+    /// alternate exchange of every exchange that routes it nowhere are followed, each
+    /// exchange once, so cycles end (rabbit_exchange:route/2).
     void route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& out);
+    /// The same for a message: its routing key and its CC/BCC keys together (an exchange
+    /// that matches any of them uses no alternate exchange).
+    void route(const Exchange& exchange, const Message& message, const amqp::RawTable& headers,
+               std::vector<Queue*>& out);
     /// Publishes `message` through `exchange` by its routing key and CC/BCC keys: routes,
     /// lets queues at their limit refuse it, appends it once to the message log if it is
     /// persistent and durable queues take it, and enqueues it. Dead letters this causes
@@ -74,6 +83,15 @@ public:
     /// Names this broker node in texts that mention it (e.g. "warren@host").
     void set_node_name(std::string node) { node_ = std::move(node); }
     const std::string& node_name() const { return node_; }
+
+    /// Adds or replaces a policy (or operator policy) and applies the vhost's policies again
+    /// to every queue and exchange at once, as RabbitMQ does; new ones get them at declare.
+    void set_policy(Policy policy, PolicyKind kind);
+    /// Removes a policy and applies the rest again; false if there was none of that name.
+    bool clear_policy(std::string_view name, PolicyKind kind);
+    const PolicySet& policies(PolicyKind kind) const {
+        return kind == PolicyKind::Policy ? policies_ : operator_policies_;
+    }
 
     /// Deletes the exclusive queues of a closed connection.
     void drop_owned_queues(OwnerId owner);
@@ -115,6 +133,16 @@ private:
     /// if none holds it.
     uint64_t store(const MessageRef& message, const std::vector<Queue*>& targets);
     QueueHost* host() { return this; }
+    /// Gives `queue` the settings its arguments and the matching policies make;
+    /// `declared`: a new queue (policies may make it a priority queue only then).
+    void apply_policies(Queue& queue, bool declared);
+    void apply_policies(Exchange& exchange);
+    void reapply_policies();
+    /// The routing keys' destinations of one exchange (the default exchange: queues by name).
+    void match(const Exchange& exchange, std::span<const std::string_view> keys,
+               const amqp::RawTable& headers, std::vector<Destination>& out);
+    void route_keys(const Exchange& exchange, std::span<const std::string_view> keys,
+                    const amqp::RawTable& headers, std::vector<Queue*>& out);
     void add_builtin_exchanges();
     /// Makes an exchange of a validated spec (x-delayed-message ones hold messages).
     ExchangeRef make_exchange(const ExchangeSpec& spec);
@@ -133,6 +161,10 @@ private:
     std::unordered_map<std::string, QueueRef> queues_;
     std::vector<Destination> scratch_;
     std::vector<Exchange*> visited_;
+    std::vector<Exchange*> pending_;
+    std::vector<std::string_view> keys_;
+    PolicySet policies_;
+    PolicySet operator_policies_;
     std::vector<Queue*> publish_targets_;
     std::vector<std::string_view> store_keys_;
     std::deque<PendingDeadLetter> dead_letters_;

@@ -1,5 +1,6 @@
 #include "warren/auth/user_db.h"
 #include "warren/broker/errors.h"
+#include "warren/broker/queue_settings.h"
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
@@ -19,6 +20,19 @@ amqp::Result<> Channel::on_exchange_declare(const amqp::ExchangeDeclare& m) {
         if (auto denied = check_access(auth::Access::Configure, "exchange", name); !denied) return denied;
         if (name.starts_with("amq.") && !vh.find_exchange(name))
             return broker::errors::reserved_name("exchange", name);
+        // A new exchange's alternate exchange: a string, and the user may read the new
+        // exchange and write to the alternate one (rabbit_channel, exchange.declare).
+        const amqp::FieldValue* ae = m.arguments.find("alternate-exchange");
+        if (ae && !vh.find_exchange(name)) {
+            if (!ae->string())
+                return broker::errors::invalid_alternate_exchange_type(
+                    broker::amqp_type_name(*ae), name, vh.name());
+            if (auto denied = check_access(auth::Access::Read, "exchange", name); !denied)
+                return denied;
+            if (auto denied = check_access(auth::Access::Write, "exchange", *ae->string());
+                !denied)
+                return denied;
+        }
         broker::ExchangeSpec spec{name, std::string(m.type), m.durable, m.auto_delete, m.internal,
                                   m.arguments};
         auto declared = vh.declare_exchange(spec, false);
