@@ -83,8 +83,14 @@ def test_memory_alarm_clears_and_publisher_resumes():
         pub = blocked_connection(b, events)
         pch = pub.channel()
         big = b"x" * (1024 * 1024)
-        for _ in range(60):
+        # Publish only until the block arrives: a blocked connection is not read from, so a
+        # fixed batch would leave pika waiting for socket room (ConnectionBlockedTimeout)
+        # when the alarm trips early, as it does on a loaded machine.
+        for _ in range(200):
+            if events:
+                break
             pch.basic_publish("", q, big)
+            pub.process_data_events(time_limit=0)
         deadline = time.monotonic() + 10
         while not events and time.monotonic() < deadline:
             pub.process_data_events(time_limit=0.1)
