@@ -36,6 +36,8 @@ bool Topology::declare() {
         x.exchange = options_.exchange;
         x.type = options_.exchange_type;
         x.durable = options_.persistent;
+        if (options_.exchange_type == "x-delayed-message")
+            x.arguments.set("x-delayed-type", amqp::FieldValue(options_.delayed_type));
         amqp::ExchangeDeclareOk ok;
         if (!client_.call(ch, x, ok)) return false;
         exchange_declared_ = true;
