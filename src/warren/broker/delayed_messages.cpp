@@ -251,8 +251,9 @@ void DelayedMessages::arm() {
     int64_t due = timer_.top().due_ms;
     if (due >= armed_due_ms_) return;  // the armed timer fires first and re-arms
     armed_due_ms_ = due;
-    int64_t wait = std::max<int64_t>(0, due - wall_ms());
-    loop_.schedule_at(*this, net::EventLoop::Clock::now() + std::chrono::milliseconds(wait));
+    // In µs: a wait in whole ms from a truncated now would fire up to 1 ms late.
+    int64_t wait_us = std::max<int64_t>(0, due * 1000 - wall_us());
+    loop_.schedule_at(*this, net::EventLoop::Clock::now() + std::chrono::microseconds(wait_us));
 }
 
 void DelayedMessages::run_turn_task() {
