@@ -51,10 +51,12 @@ bool Topology::declare() {
         if (!client_.call(ch, q, ok)) return false;
         declared_.push_back(name);
         if (!options_.exchange.empty()) {
+            // The method holds string_views: the key must outlive the call.
+            std::string key = routing_key_for(name);
             amqp::QueueBind bind;
             bind.queue = name;
             bind.exchange = options_.exchange;
-            bind.routing_key = routing_key_for(name);
+            bind.routing_key = key;
             amqp::QueueBindOk bound;
             if (!client_.call(ch, bind, bound)) return false;
         }
