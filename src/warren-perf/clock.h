@@ -17,6 +17,13 @@ inline int64_t now_ns() {
     return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
 }
 
+/// CLOCK_REALTIME in nanoseconds: what the broker's x-delay due times count in.
+inline int64_t wall_now_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return int64_t{ts.tv_sec} * kNsPerSec + ts.tv_nsec;
+}
+
 inline int64_t seconds_to_ns(double s) { return static_cast<int64_t>(s * 1e9); }
 
 }  // namespace warren::perf

@@ -104,16 +104,7 @@ bool Consumer::on_frame(const amqp::Frame& frame, int64_t now) {
     if (frame.type == static_cast<uint8_t>(FrameType::Body) && in_delivery_) {
         if (body_left_ == body_size_ && body_size_ >= kSendTimeBytes &&
             frame.payload.size() >= kSendTimeBytes) {
-            bool marked = body_size_ < kMarkedBodyBytes ||
-                          (frame.payload.size() >= kMarkedBodyBytes &&
-                           std::memcmp(frame.payload.data() + kSendTimeBytes, kBodyMarker,
-                                       sizeof kBodyMarker) == 0);
-            int64_t sent = 0;
-            std::memcpy(&sent, frame.payload.data(), sizeof sent);
-            int64_t latency = now - sent;
-            if (marked && latency >= 0 && latency < kMaxPlausibleLatencyNs) {
-                stats_.latency.record(static_cast<uint64_t>(latency));
-            }
+            record_latency(frame.payload, now);
         }
         body_left_ -= std::min<uint64_t>(body_left_, frame.payload.size());
         if (body_left_ == 0) on_message_complete();
@@ -153,6 +144,30 @@ bool Consumer::on_frame(const amqp::Frame& frame, int64_t now) {
     return client_.handle_control(frame) != Control::Fatal;
 }
 
+void Consumer::record_latency(std::string_view body, int64_t now) {
+    auto marked_with = [&](const char (&marker)[4]) {
+        return body.size() >= kMarkedBodyBytes &&
+               std::memcmp(body.data() + kSendTimeBytes, marker, sizeof marker) == 0;
+    };
+    int64_t stamp = 0;
+    std::memcpy(&stamp, body.data(), sizeof stamp);
+    int64_t latency = 0;
+    if (marked_with(kDelayedBodyMarker)) {
+        latency = wall_now_ns_ - stamp;
+        if (latency < 0) {
+            stats_.early.add(1);
+            return;
+        }
+    } else if (body_size_ < kMarkedBodyBytes || marked_with(kBodyMarker)) {
+        latency = now - stamp;
+    } else {
+        return;
+    }
+    if (latency >= 0 && latency < kMaxPlausibleLatencyNs) {
+        stats_.latency.record(static_cast<uint64_t>(latency));
+    }
+}
+
 bool Consumer::should_finish(int64_t now) {
     if (count_reached_ || state_.should_stop() || state_.past_deadline(now)) return true;
     if (config_.shared_received != nullptr &&
@@ -170,6 +185,7 @@ bool Consumer::consume_loop() {
         ssize_t n = client_.read_some();
         if (n < 0) return false;
         int64_t now = now_ns();
+        wall_now_ns_ = wall_now_ns();
         // Parse even when this read brought nothing: deliveries may already be buffered
         // behind basic.consume-ok.
         amqp::Frame frame;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace warren::perf {
 
@@ -43,6 +44,9 @@ private:
     bool consume_loop();
     /// Handles one frame; false on a fatal error.
     bool on_frame(const amqp::Frame& frame, int64_t now);
+    /// Latency from the first body frame: since the send time, or for a delayed message
+    /// since its due time.
+    void record_latency(std::string_view body, int64_t now);
     void on_message_complete();
     void queue_ack(uint64_t tag, bool multiple);
     bool should_finish(int64_t now);
@@ -66,6 +70,7 @@ private:
     uint64_t unacked_ = 0;
     bool count_reached_ = false;
     int64_t last_receive_ns_ = 0;
+    int64_t wall_now_ns_ = 0;  // CLOCK_REALTIME of the current read
     int64_t producers_done_seen_ns_ = 0;
 };
 

@@ -20,6 +20,9 @@ ProducerConfig producer_config(const Options& o, const Topology& topology, int i
     c.publish.mandatory = o.mandatory;
     c.publish.persistent = o.persistent;
     c.publish.body_size = o.body_size;
+    c.publish.delayed = o.is_delayed();
+    c.delay_lead_ms = static_cast<int64_t>(o.delay_lead_s * 1000);
+    c.delay_spread_ms = static_cast<int64_t>(o.delay_spread_s * 1000);
     c.count = o.publish_count;
     c.rate = o.rate;
     c.confirm_window = o.max_outstanding_confirms;
@@ -76,6 +79,7 @@ void print_summary(const Options& o, const Totals& t, int64_t start_ns, int64_t 
         j["received_rate"] = round_to(received_rate, 1);
         j["confirmed_rate"] = round_to(confirmed_rate, 1);
         j["latency_us"] = latency_json(t.latency);
+        j["early"] = t.early;
         j["blocked_s"] = round_to(static_cast<double>(t.blocked_ns) / 1e9, 3);
         add_cpu_json(j, cpu);
         printf("%s\n", j.dump().c_str());
@@ -105,6 +109,10 @@ void print_summary(const Options& o, const Totals& t, int64_t start_ns, int64_t 
             lat["p50"].get<double>(), lat["p75"].get<double>(), lat["p95"].get<double>(),
             lat["p99"].get<double>(), lat["max"].get<double>(),
             static_cast<unsigned long long>(t.latency.total));
+    }
+    if (t.early > 0) {
+        printf("  early:      %llu delayed messages before their due time\n",
+               static_cast<unsigned long long>(t.early));
     }
     printf("  client cpu: %.2f s (user %.2f s, sys %.2f s)\n", cpu.total_s(), cpu.user_s,
            cpu.sys_s);

@@ -155,6 +155,24 @@ const Flag kFlags[] = {
          return std::string();
      },
      "exchange type, when -e names one to declare (default direct)"},
+    {"", "--delayed-type", "TYPE",
+     [](Options& o, std::string_view v) {
+         o.delayed_type = std::string(v);
+         return std::string();
+     },
+     "x-delayed-type of a -t x-delayed-message exchange (default direct)"},
+    {"", "--delay-lead", "SECONDS",
+     [](Options& o, std::string_view v) {
+         if (o.delay_spread_s < 0) o.delay_spread_s = 0;
+         return parse_seconds(v, o.delay_lead_s, "--delay-lead");
+     },
+     "publish with x-delay: messages fall due from this long after the start; latency is then "
+     "receipt minus due time"},
+    {"", "--delay-spread", "SECONDS",
+     [](Options& o, std::string_view v) {
+         return parse_seconds(v, o.delay_spread_s, "--delay-spread");
+     },
+     "... at random times spread over this many seconds (default 0)"},
     {"-k", "--routing-key", "KEY",
      [](Options& o, std::string_view v) {
          o.routing_key = std::string(v);
@@ -243,6 +261,8 @@ std::string validate(Options& o) {
         return "this mode needs -x >= 1";
     }
     if (o.mode == Mode::Fill && o.consumers == 0) return "--fill needs -y >= 1";
+    if (o.is_delayed() && o.mode != Mode::Load) return "--delay-lead/--delay-spread: load mode only";
+    if (o.is_delayed() && o.body_size < 12) return "--delay-lead/--delay-spread need -s >= 12";
     if (o.mode == Mode::Idle && o.idle_connections == 0) return "--idle-connections must be > 0";
     if (o.mode == Mode::Idle && o.idle_channels > 65535) return "--idle-channels too large";
     if (o.prefetch_count > 0 && o.multi_ack_every > o.prefetch_count) {

@@ -34,6 +34,11 @@ struct Options {
     std::string queue;  // empty: warren-perf-<pid>
     std::string exchange;
     std::string exchange_type = "direct";
+    std::string delayed_type = "direct";  // x-delayed-type when -t x-delayed-message
+    /// x-delay: each message falls due at a random time within [start + lead, + spread]
+    /// (wall clock); the body carries that due time. Off while delay_spread_s < 0.
+    double delay_lead_s = 0;
+    double delay_spread_s = -1;
     std::string routing_key;  // empty: the queue's name
     std::string queue_pattern;
     int queue_pattern_from = 1;
@@ -51,6 +56,7 @@ struct Options {
     bool consumers_set = false;
     bool duration_defaulted = false;
 
+    bool is_delayed() const { return delay_spread_s >= 0; }
     /// The queue names this run uses: --queue-pattern expanded, else -u, else a per-process name.
     std::vector<std::string> queue_names() const;
 };

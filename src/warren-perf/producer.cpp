@@ -135,6 +135,7 @@ bool Producer::publish_loop() {
                 continue;
             }
             batch.stamp(n, now);
+            if (config_.publish.delayed) stamp_delays(batch, n, now);
             if (confirms_) confirms_->published(n);
             built_ += n;
             pending = batch.data();
@@ -157,6 +158,24 @@ bool Producer::publish_loop() {
     note_blocked(now_ns());
     if (blocked_since_ != 0) stats_.blocked_ns.fetch_add(now_ns() - blocked_since_);
     return true;
+}
+
+void Producer::stamp_delays(PublishBatch& batch, size_t n, int64_t now) {
+    int64_t wall_now_ms = wall_now_ns() / kNsPerMs;
+    // The run's start on the wall clock, which x-delay counts in.
+    int64_t start_ms = wall_now_ms - (now - state_.start_ns()) / kNsPerMs;
+    auto spread = static_cast<uint64_t>(config_.delay_spread_ms) + 1;
+    for (size_t k = 0; k < n; ++k) {
+        // splitmix64 of (producer, message number): uniform, and the same every run.
+        uint64_t z = (static_cast<uint64_t>(config_.index) << 40) + built_ + k;
+        z += 0x9e3779b97f4a7c15;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+        z ^= z >> 31;
+        int64_t due_ms = start_ms + config_.delay_lead_ms + static_cast<int64_t>(z % spread);
+        // A message already due (a slow publisher) gets the shortest delay, and is late.
+        batch.stamp_delay(k, std::max<int64_t>(1, due_ms - wall_now_ms), due_ms * kNsPerMs);
+    }
 }
 
 bool Producer::settle_outstanding() {

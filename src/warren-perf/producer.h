@@ -18,6 +18,9 @@ struct ProducerConfig {
     uint64_t count = 0;           // 0: until the deadline
     double rate = 0;              // msg/s; 0: unlimited
     uint32_t confirm_window = 0;  // 0: no confirm.select
+    /// publish.delayed: due times uniform in [start + lead, start + lead + spread].
+    int64_t delay_lead_ms = 0;
+    int64_t delay_spread_ms = 0;
 };
 
 /// One publishing connection, run on its own thread: encodes batches of publishes into one
@@ -40,6 +43,8 @@ private:
     uint64_t allowed_now(int64_t now) const;
     void cap_rate_burst(int64_t now);
     void note_blocked(int64_t now);
+    /// Gives the `n` messages about to be sent their x-delay and due time.
+    void stamp_delays(PublishBatch& batch, size_t n, int64_t now);
 
     const AmqpUri& uri_;
     ProducerConfig config_;

@@ -53,6 +53,7 @@ Totals Totals::collect(const ProducerStatsList& producers, const ConsumerStatsLi
     }
     for (const ConsumerStats& c : consumers) {
         t.received += c.received.get();
+        t.early += c.early.get();
         t.last_receive_ns = std::max(t.last_receive_ns, c.last_receive_ns.load());
         c.latency.add_to(t.latency);
     }
@@ -91,6 +92,7 @@ nlohmann::ordered_json latency_json(const LatencySnapshot& latency) {
     j["p75"] = us(latency.percentile_ns(0.75));
     j["p95"] = us(latency.percentile_ns(0.95));
     j["p99"] = us(latency.percentile_ns(0.99));
+    j["p999"] = us(latency.percentile_ns(0.999));
     j["max"] = us(latency.max_ns);
     j["samples"] = latency.total;
     return j;

@@ -28,6 +28,7 @@ struct Totals {
     uint64_t nacked = 0;
     uint64_t returned = 0;
     uint64_t received = 0;
+    uint64_t early = 0;
     int64_t last_send_ns = 0;
     int64_t last_confirm_ns = 0;
     int64_t last_receive_ns = 0;

@@ -42,6 +42,7 @@ struct alignas(64) ConsumerStats {
     Counter received;
     std::atomic<int64_t> last_receive_ns{0};
     LatencyHistogram latency;
+    Counter early;  // delayed messages delivered before their due time
     std::atomic<bool> done{false};
 };
 

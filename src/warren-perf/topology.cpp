@@ -36,6 +36,8 @@ bool Topology::declare() {
         x.exchange = options_.exchange;
         x.type = options_.exchange_type;
         x.durable = options_.persistent;
+        if (options_.exchange_type == "x-delayed-message")
+            x.arguments.set("x-delayed-type", amqp::FieldValue(options_.delayed_type));
         amqp::ExchangeDeclareOk ok;
         if (!client_.call(ch, x, ok)) return false;
         exchange_declared_ = true;
@@ -49,10 +51,12 @@ bool Topology::declare() {
         if (!client_.call(ch, q, ok)) return false;
         declared_.push_back(name);
         if (!options_.exchange.empty()) {
+            // The method holds string_views: the key must outlive the call.
+            std::string key = routing_key_for(name);
             amqp::QueueBind bind;
             bind.queue = name;
             bind.exchange = options_.exchange;
-            bind.routing_key = routing_key_for(name);
+            bind.routing_key = key;
             amqp::QueueBindOk bound;
             if (!client_.call(ch, bind, bound)) return false;
         }

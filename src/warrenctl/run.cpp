@@ -228,8 +228,20 @@ int Session::status() {
       << bolded("Totals", bold_) << "\n\n"
       << "Connection count: " << reply.value("connections", 0) << "\n"
       << "Queue count: " << reply.value("queues", 0) << "\n"
-      << "Virtual host count: " << reply.value("vhosts", 0) << "\n\n"
-      << bolded("Listeners", bold_) << "\n\n";
+      << "Virtual host count: " << reply.value("vhosts", 0) << "\n\n";
+    const json& delayed = reply["delayed_messages"];
+    if (delayed.is_object()) {
+        const json& late = delayed["release_lateness_ms"];
+        s << bolded("Delayed messages", bold_) << "\n\n"
+          << "Pending: " << delayed.value("pending", 0) << "\n"
+          << "Released: " << delayed.value("released", 0) << " ("
+          << delayed.value("released_overdue_at_start", 0) << " already due at start-up)\n"
+          << fmt::format("Release lateness (ms): p50 {:.3f}, p99 {:.3f}, p99.9 {:.3f}, max "
+                         "{:.3f}\n\n",
+                         late.value("p50", 0.0), late.value("p99", 0.0), late.value("p999", 0.0),
+                         late.value("max", 0.0));
+    }
+    s << bolded("Listeners", bold_) << "\n\n";
     for (const auto& l : reply["listeners"])
         s << "Interface: " << l.value("interface", std::string()) << ", port: "
           << l.value("port", 0) << ", protocol: " << l.value("protocol", std::string())

@@ -4,6 +4,8 @@
 #include "warren/admin/protocol.h"
 #include "warren/broker/broker.h"
 #include "warren/broker/definitions.h"
+#include "warren/broker/delayed_messages.h"
+#include "warren/broker/exchange.h"
 #include "warren/conn/connection.h"
 #include "warren/conn/server.h"
 #include "warren/util/log.h"
@@ -78,11 +80,35 @@ json close_connection(CommandContext& ctx, const json& request) {
     return ok_reply();
 }
 
+/// Warren's own: what the x-delayed-message exchanges hold and how punctually they released
+/// it since the broker started (release time minus due time).
+json delayed_status(const std::vector<broker::Vhost*>& vhosts) {
+    uint64_t pending = 0, overdue = 0;
+    util::LogHistogram lateness_us;
+    for (broker::Vhost* vh : vhosts)
+        for (const auto& [name, x] : vh->exchanges())
+            if (const broker::DelayedMessages* d = x->delayed()) {
+                pending += d->size();
+                overdue += d->released_overdue();
+                lateness_us.merge(d->release_lateness_us());
+            }
+    auto ms = [&](double q) { return static_cast<double>(lateness_us.percentile(q)) / 1000.0; };
+    return {{"pending", pending},
+            {"released", lateness_us.count() + overdue},
+            {"released_overdue_at_start", overdue},
+            {"release_lateness_ms",
+             {{"p50", ms(0.5)},
+              {"p99", ms(0.99)},
+              {"p999", ms(0.999)},
+              {"max", static_cast<double>(lateness_us.max()) / 1000.0}}}};
+}
+
 json status(CommandContext& ctx, const json&) {
-    size_t queues = 0, vhosts = 0;
+    size_t queues = 0;
+    std::vector<broker::Vhost*> vhosts;
     for (const auto& name : ctx.broker.users().vhosts()) {
         if (broker::Vhost* vh = ctx.broker.find_vhost(name)) {
-            ++vhosts;
+            vhosts.push_back(vh);
             queues += vh->queues().size();
         }
     }
@@ -101,8 +127,9 @@ json status(CommandContext& ctx, const json&) {
           {"interface", config.bind.empty() ? "[::]" : config.bind},
           {"port", ctx.server.bound_port()}}});
     reply["connections"] = ctx.server.connection_count();
-    reply["vhosts"] = vhosts;
+    reply["vhosts"] = vhosts.size();
     reply["queues"] = queues;
+    reply["delayed_messages"] = delayed_status(vhosts);
     reply["memory_used_bytes"] = conn::ResourceAlarms::resident_bytes();
     reply["memory_limit_bytes"] = alarms.memory_limit();
     reply["disk_free_limit_bytes"] = alarms.disk_free_limit();

@@ -4,6 +4,7 @@
 #include "warren/amqp/methods.h"
 #include "warren/broker/exchange.h"
 #include "warren/broker/queue.h"
+#include "warren/broker/sender_selected.h"
 #include "warren/broker/vhost.h"
 #include "warren/store/message_log.h"
 #include "warren/store/page_file.h"
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 namespace warren::broker {
 namespace {
@@ -22,9 +24,38 @@ spdlog::logger& log() { return util::logger("broker"); }
 
 constexpr std::string_view kKeyPrefix{"\x01x-delayed\0", 11};
 constexpr size_t kBatchCount = 4096;         // messages released per loop turn at most
-constexpr uint64_t kBatchBytes = 8 << 20;    // and about this many bytes of records
+constexpr uint64_t kBatchBytes = 2 << 20;    // and about this many bytes of records
 constexpr uint64_t kMaxRun = 4 << 20;        // one pread reads at most this much
-constexpr uint64_t kMaxGap = 64 << 10;       // unrelated bytes a run may read over
+// Unrelated bytes a run may read over: about what a pread call costs in copying. Due times
+// are random with respect to publish order, so the bodies due together are scattered, and
+// reading over wide gaps copied mostly bytes nobody wanted.
+constexpr uint64_t kMaxGap = 4 << 10;
+constexpr uint64_t kMaxGapBytes = 2 << 20;   // read over gaps per batch at most
+// Read space kept between batches: a batch reads at most kBatchBytes of records and
+// kMaxGapBytes of gaps, so a full one needs no fresh (page-faulting) allocation.
+constexpr size_t kKeptArenaBytes = 4 << 20;
+
+/// Where a batch's bodies are read to: shared by the exchanges of the loop thread (one
+/// releases at a time) and reused, so that a batch neither zero-fills fresh buffers nor
+/// page-faults them in.
+struct ReadArena {
+    std::unique_ptr<char[]> data;
+    size_t capacity = 0;
+
+    char* reserve(size_t bytes) {
+        if (bytes > capacity) {
+            capacity = std::max(bytes, capacity * 2);
+            data = std::make_unique_for_overwrite<char[]>(capacity);
+        }
+        return data.get();
+    }
+    void trim() {
+        if (capacity <= kKeptArenaBytes) return;
+        data.reset();
+        capacity = 0;
+    }
+};
+thread_local ReadArena read_arena;
 
 /// The plugin's reading of an x-delay value (rabbit_delayed_message_utils:get_delay/1):
 /// integer types as they are, strings parsed as integers, floats and decimals truncated.
@@ -99,6 +130,12 @@ int64_t DelayedMessages::wall_ms() {
         .count();
 }
 
+int64_t DelayedMessages::wall_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 std::optional<int64_t> DelayedMessages::next_due_ms() const {
     if (timer_.empty()) return std::nullopt;
     return timer_.top().due_ms;
@@ -137,6 +174,17 @@ uint64_t DelayedMessages::hold(const Message& message, int64_t delay_ms) {
         headers.set("x-delay", amqp::FieldValue(static_cast<int32_t>(-delay_ms)));
     else
         headers.set("x-delay", amqp::FieldValue(-delay_ms));
+    // The plugin routes the released message by its CC and BCC keys too. The channel took
+    // BCC out of the headers already (its keys follow CC's in extra_routing_keys()), so the
+    // held copy carries it again, to be read and removed at release.
+    std::vector<std::string> cc;
+    append_sender_selected_keys(headers.find("CC"), cc);
+    const std::vector<std::string>& extra = message.extra_routing_keys();
+    if (extra.size() > cc.size()) {
+        amqp::FieldArray bcc;
+        for (size_t i = cc.size(); i < extra.size(); ++i) bcc.emplace_back(extra[i]);
+        headers.set("BCC", amqp::FieldValue(std::move(bcc)));
+    }
     util::ByteBuffer table;
     amqp::encode_table_body(headers, table);
     props.headers = amqp::RawTable{
@@ -188,7 +236,7 @@ void DelayedMessages::restore(uint64_t id, store::Location location, int64_t due
     e.due_ms = due_ms < 0 ? 0 : due_ms;
     e.id = id;
     e.location = location;
-    e.flags = kInLog | kPersistent;
+    e.flags = kInLog | kPersistent | (e.due_ms <= wall_ms() ? uint32_t{kDueBeforeStart} : 0u);
     logged_any_ = true;
     timer_.push(e);
     arm();
@@ -203,8 +251,9 @@ void DelayedMessages::arm() {
     int64_t due = timer_.top().due_ms;
     if (due >= armed_due_ms_) return;  // the armed timer fires first and re-arms
     armed_due_ms_ = due;
-    int64_t wait = std::max<int64_t>(0, due - wall_ms());
-    loop_.schedule_at(*this, net::EventLoop::Clock::now() + std::chrono::milliseconds(wait));
+    // In µs: a wait in whole ms from a truncated now would fire up to 1 ms late.
+    int64_t wait_us = std::max<int64_t>(0, due * 1000 - wall_us());
+    loop_.schedule_at(*this, net::EventLoop::Clock::now() + std::chrono::microseconds(wait_us));
 }
 
 void DelayedMessages::run_turn_task() {
@@ -217,9 +266,8 @@ void DelayedMessages::run_turn_task() {
 
 void DelayedMessages::read_bodies(const std::vector<DelayedEntry>& batch) {
     blobs_.assign(batch.size(), std::string_view());
-    buffers_.clear();
-    std::vector<uint32_t> order;
-    order.reserve(batch.size());
+    std::vector<uint32_t>& order = order_;
+    order.clear();
     for (uint32_t i = 0; i < batch.size(); ++i)
         if (!(batch[i].flags & kResident)) order.push_back(i);
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
@@ -230,37 +278,47 @@ void DelayedMessages::read_bodies(const std::vector<DelayedEntry>& batch) {
             return x.location.segment < y.location.segment;
         return x.location.offset < y.location.offset;
     });
-    buffers_.reserve(order.size());
+    // Runs of neighbouring records first, so that one arena holds them all.
+    runs_.clear();
+    size_t total = 0;
+    uint64_t gap_budget = kMaxGapBytes;
     for (size_t at = 0; at < order.size();) {
         const DelayedEntry& first = batch[order[at]];
         bool in_log = (first.flags & kInLog) != 0;
         uint64_t start = first.location.offset;
         uint64_t end = start + first.location.length;
-        size_t run = 1;
-        while (at + run < order.size()) {
-            const DelayedEntry& e = batch[order[at + run]];
+        size_t count = 1;
+        while (at + count < order.size()) {
+            const DelayedEntry& e = batch[order[at + count]];
             if (((e.flags & kInLog) != 0) != in_log ||
                 e.location.segment != first.location.segment || e.location.offset < end ||
-                e.location.offset - end > kMaxGap ||
+                e.location.offset - end > std::min(kMaxGap, gap_budget) ||
                 e.location.offset + e.location.length - start > kMaxRun)
                 break;
+            gap_budget -= e.location.offset - end;
             end = e.location.offset + e.location.length;
-            ++run;
+            ++count;
         }
-        std::string& buffer = buffers_.emplace_back(end - start, '\0');
-        auto offset = static_cast<uint32_t>(start);
-        auto length = static_cast<uint32_t>(end - start);
-        bool ok = in_log ? log_ && log_->read(first.location.segment, offset, length,
-                                             buffer.data())
-                         : page_file_ && page_file_->read(first.location.segment, offset,
-                                                          length, buffer.data());
+        runs_.push_back(Run{at, count, start, end});
+        total += end - start;
+        at += count;
+    }
+    char* arena = read_arena.reserve(total);
+    for (const Run& run : runs_) {
+        const DelayedEntry& first = batch[order[run.first]];
+        auto offset = static_cast<uint32_t>(run.start);
+        auto length = static_cast<uint32_t>(run.end - run.start);
+        bool ok = (first.flags & kInLog)
+                      ? log_ && log_->read(first.location.segment, offset, length, arena)
+                      : page_file_ &&
+                            page_file_->read(first.location.segment, offset, length, arena);
         if (ok)
-            for (size_t i = 0; i < run; ++i) {
-                const DelayedEntry& e = batch[order[at + i]];
-                blobs_[order[at + i]] = std::string_view(buffer).substr(
-                    e.location.offset - start, e.location.length);
+            for (size_t i = run.first; i < run.first + run.count; ++i) {
+                const DelayedEntry& e = batch[order[i]];
+                blobs_[order[i]] =
+                    std::string_view(arena + (e.location.offset - run.start), e.location.length);
             }
-        at += run;
+        arena += length;
     }
 }
 
@@ -305,9 +363,14 @@ void DelayedMessages::release(const std::vector<DelayedEntry>& batch) {
             continue;
         }
         forget(e);
+        if (e.flags & kDueBeforeStart)
+            ++released_overdue_;
+        else
+            lateness_us_.record(
+                static_cast<uint64_t>(std::max<int64_t>(0, wall_us() - e.due_ms * 1000)));
     }
-    buffers_.clear();
     blobs_.clear();
+    read_arena.trim();
 }
 
 void DelayedMessages::route(std::string exchange, std::string routing_key,
@@ -315,13 +378,49 @@ void DelayedMessages::route(std::string exchange, std::string routing_key,
     amqp::BasicProperties props;
     amqp::Reader pr(data.view().substr(0, properties_size));
     props.decode(pr);
+    std::vector<std::string> extra_keys;
+    std::string_view raw_headers = props.headers.bytes;
+    if (raw_headers.find("\x02" "CC") != std::string_view::npos ||
+        raw_headers.find("\x03" "BCC") != std::string_view::npos)
+        take_sender_selected_keys(props, data, properties_size, extra_keys);
     // Published anew from here on: a per-message TTL starts at release.
     MessageRef message = MessageRef::make(std::move(exchange), std::move(routing_key),
                                           std::move(data), properties_size, persistent,
                                           expiration_ms(props));
+    message->set_extra_routing_keys(std::move(extra_keys));
     // Published anew through the exchange's bindings: routing, length limits, the log
     // record for durable queues and dead-lettering all as for a client's publish.
     vhost_.publish(exchange_, message);
+}
+
+void DelayedMessages::take_sender_selected_keys(amqp::BasicProperties& props,
+                                                util::SharedBytes& data,
+                                                uint32_t& properties_size,
+                                                std::vector<std::string>& keys) {
+    amqp::FieldTable headers;
+    if (!amqp::decode_table(props.headers.bytes, headers)) return;
+    const amqp::FieldValue* bcc = headers.find("BCC");
+    append_sender_selected_keys(headers.find("CC"), keys);
+    append_sender_selected_keys(bcc, keys);
+    if (!bcc) return;
+    headers.erase("BCC");
+    util::ByteBuffer table;
+    amqp::encode_table_body(headers, table);
+    props.headers = amqp::RawTable{
+        std::string_view(reinterpret_cast<const char*>(table.data()), table.size())};
+    util::ByteBuffer encoded;
+    amqp::Writer w(encoded);
+    props.encode(w);
+    std::string_view body = data.view().substr(properties_size);
+    std::string rebuilt;
+    rebuilt.reserve(encoded.size() + body.size());
+    rebuilt.append(reinterpret_cast<const char*>(encoded.data()), encoded.size());
+    rebuilt.append(body);
+    properties_size = static_cast<uint32_t>(encoded.size());
+    data = util::SharedBytes::copy_of(rebuilt);
+    props = amqp::BasicProperties();
+    amqp::Reader pr(data.view().substr(0, properties_size));
+    props.decode(pr);  // views into the new data, not the scratch buffers
 }
 
 void DelayedMessages::forget(const DelayedEntry& e) {

@@ -5,6 +5,7 @@
 #include "warren/broker/message.h"
 #include "warren/net/event_loop.h"
 #include "warren/util/byte_buffer.h"
+#include "warren/util/log_histogram.h"
 #include "warren/util/shared_bytes.h"
 
 #include <cstdint>
@@ -13,6 +14,10 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+namespace warren::amqp {
+struct BasicProperties;
+}  // namespace warren::amqp
 
 namespace warren::store {
 class MessageLog;
@@ -70,6 +75,11 @@ public:
     size_t relocate(uint32_t segment);
 
     size_t size() const { return timer_.size(); }
+    /// Release time minus due time, µs, of every message released on time or late while
+    /// the broker ran: how accurately the timer keeps its promise. Messages that fell due
+    /// while the broker was down are counted in released_overdue() instead.
+    const util::LogHistogram& release_lateness_us() const { return lateness_us_; }
+    uint64_t released_overdue() const { return released_overdue_; }
     /// The when the next message is due (wall clock ms), if any.
     std::optional<int64_t> next_due_ms() const;
     /// This exchange's name in the message log: "\x01x-delayed\0<vhost>\0<exchange>", so
@@ -82,10 +92,17 @@ public:
 
     /// Wall clock now, ms since the epoch: due times use it so that they survive restarts.
     static int64_t wall_ms();
+    static int64_t wall_us();
 
 private:
     /// Where a held message's body is.
-    enum Flags : uint32_t { kInLog = 1, kInPageFile = 2, kResident = 4, kPersistent = 8 };
+    enum Flags : uint32_t {
+        kInLog = 1,
+        kInPageFile = 2,
+        kResident = 4,
+        kPersistent = 8,
+        kDueBeforeStart = 16,  // restored at start-up already due
+    };
 
     void run_turn_task() override;  // the timer: release what is due
     void arm();
@@ -95,6 +112,11 @@ private:
     void route(std::string exchange, std::string routing_key, util::SharedBytes data,
                uint32_t properties_size, bool persistent);
     void forget(const DelayedEntry& entry);
+    /// A released message's CC and BCC keys go to `keys`; a BCC header is removed (the
+    /// properties re-encoded into new `data`).
+    static void take_sender_selected_keys(amqp::BasicProperties& props, util::SharedBytes& data,
+                                          uint32_t& properties_size,
+                                          std::vector<std::string>& keys);
 
     net::EventLoop& loop_;
     Vhost& vhost_;
@@ -108,10 +130,18 @@ private:
     uint64_t next_id_ = 1;  // ids when there is no log
     std::unordered_map<uint64_t, MessageRef> resident_;  // bodies when there is no page file
     bool logged_any_ = false;
+    util::LogHistogram lateness_us_;
+    uint64_t released_overdue_ = 0;
 
     // Release scratch, kept between batches.
     std::vector<DelayedEntry> batch_;
-    std::vector<std::string> buffers_;
+    struct Run {
+        size_t first;  // index into order_
+        size_t count;
+        uint64_t start, end;  // byte range in one segment
+    };
+    std::vector<uint32_t> order_;  // batch indexes by storage position
+    std::vector<Run> runs_;
     std::vector<std::string_view> blobs_;
     util::ByteBuffer head_;
 };

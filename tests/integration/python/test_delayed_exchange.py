@@ -8,15 +8,22 @@ A message with an x-delay header (ms) is held back and routed through the exchan
 it is routed at once. Warren keeps the held messages on disk: persistent ones in durable
 exchanges survive a restart.
 """
+import collections
 import decimal
 import json
+import os
+import random
+import subprocess
+import threading
 import time
+from pathlib import Path
 
 import pika
 import pytest
 
-from conftest import requires_own_broker, start_warren
-from support import channel_error, confirmed, connection_error, pump, pump_until, uname
+from conftest import WARREN_SERVER, requires_own_broker, start_warren
+from support import (channel_error, confirmed, connection_error, pump, pump_until, uname,
+                     wait_get)
 
 pytestmark = [requires_own_broker, pytest.mark.timeout(60)]
 
@@ -273,6 +280,22 @@ def test_many_messages_with_the_same_due_time_keep_publish_order(channel):
     assert c.bodies() == [b"%d" % i for i in range(2000)]
 
 
+def test_cc_and_bcc_keys_route_the_released_message(channel):
+    # The plugin keeps the message's routing keys (its routing key, then CC and BCC) and
+    # routes by all of them when it falls due; BCC is stripped as for any publish.
+    x = delayed_exchange(channel)
+    main, cc, bcc, other = (bound_queue(channel, x, k) for k in ("main", "cc1", "bcc1", "no"))
+    collectors = {q: Collector(channel, q) for q in (main, cc, bcc, other)}
+    channel.basic_publish(x, "main", b"sent", props(200, CC=["cc1"], BCC=["bcc1"]))
+    for q in (main, cc, bcc):
+        (body, headers, _), = collectors[q].wait(1)
+        assert body == b"sent"
+        assert headers == {"x-delay": -200, "CC": ["cc1"]}
+    pump(channel.connection, 0.2)
+    assert collectors[other].got == []
+    assert [len(collectors[q].got) for q in (main, cc, bcc)] == [1, 1, 1], "once each"
+
+
 # ---------------------------------------------------------------------------
 # Restart and definitions
 # ---------------------------------------------------------------------------
@@ -358,3 +381,107 @@ def test_definitions_round_trip(fresh_broker):
         conn.close()
     finally:
         other.process.stop_and_clean()
+
+
+def test_bcc_of_a_persistent_delayed_message_survives_a_restart(fresh_broker):
+    b = fresh_broker
+    conn = b.connect()
+    ch = confirmed(conn.channel())
+    x = delayed_exchange(ch, name="wt-dx-bcc", durable=True)
+    main = bound_queue(ch, x, "main", durable=True)
+    hidden = bound_queue(ch, x, "hidden", durable=True)
+    ch.basic_publish(x, "main", b"p", props(1500, persistent=True, BCC="hidden"))
+    conn.close()
+    b.process.restart()
+    ch = b.connect().channel()
+    for q in (main, hidden):
+        method, properties, body = wait_get(ch, q, timeout=10.0)
+        assert body == b"p"
+        assert properties.headers == {"x-delay": -1500}
+
+
+def warrenctl_status(b):
+    ctl = os.environ.get("WARRENCTL") or str(Path(WARREN_SERVER).parent / "warrenctl")
+    out = subprocess.run([ctl, "--data-dir", str(b.process.data_dir), "status", "--formatter",
+                          "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)["delayed_messages"]
+
+
+def test_status_counts_pending_and_released_messages_and_their_lateness(fresh_broker):
+    b = fresh_broker
+    assert warrenctl_status(b) == {
+        "pending": 0, "released": 0, "released_overdue_at_start": 0,
+        "release_lateness_ms": {"p50": 0.0, "p99": 0.0, "p999": 0.0, "max": 0.0}}
+    conn = b.connect()
+    ch = conn.channel()
+    x = delayed_exchange(ch)
+    q = bound_queue(ch, x, "k")
+    c = Collector(ch, q)
+    for i in range(20):
+        ch.basic_publish(x, "k", b"%d" % i, props(100 + i))
+    for i in range(3):
+        ch.basic_publish(x, "k", b"later", props(600000))
+    c.wait(20)
+    st = warrenctl_status(b)
+    assert st["pending"] == 3
+    assert st["released"] == 20 and st["released_overdue_at_start"] == 0
+    late = st["release_lateness_ms"]
+    assert 0 <= late["p50"] <= late["p99"] <= late["p999"] <= late["max"]
+    conn.close()
+
+
+def delayed_publisher(b, x, tag, delays, confirmed_bodies, stop):
+    try:
+        conn = b.connect()
+        ch = conn.channel()
+        ch.confirm_delivery()
+        n = 0
+        while not stop.is_set():
+            body = ("%s-%d" % (tag, n)).encode()
+            ch.basic_publish(x, "k", body, props(delays[n % len(delays)], persistent=True))
+            confirmed_bodies.append(body)  # basic_publish returned: confirmed
+            n += 1
+    except (pika.exceptions.AMQPError, OSError):
+        pass  # the broker died under us: expected
+
+
+@pytest.mark.timeout(240)
+def test_confirmed_delayed_messages_survive_kill_9_and_are_released_once(fresh_broker):
+    # Publishers send persistent delayed messages with confirms, some due before the kill
+    # (already released into the durable queue), some after the restart; the broker is
+    # killed with SIGKILL at a random moment. Every confirmed message must arrive, and no
+    # message twice.
+    b = fresh_broker
+    rng = random.Random(20261124)
+    conn = b.connect()
+    ch = conn.channel()
+    x = delayed_exchange(ch, name="wt-dx-crash", durable=True)
+    q = bound_queue(ch, x, "k", durable=True)
+    conn.close()
+    for round_no in range(4):
+        confirmed_bodies, stop = [], threading.Event()
+        threads = [threading.Thread(
+            target=delayed_publisher,
+            args=(b, x, "r%d-p%d" % (round_no, i), (50, 400, 1200, 2500), confirmed_bodies,
+                  stop)) for i in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.3, 1.0))
+        b.process.kill()
+        stop.set()
+        for t in threads:
+            t.join(timeout=20)
+        assert confirmed_bodies, "round %d: nothing was confirmed before the kill" % round_no
+        b.process.start()
+        conn = b.connect()
+        ch = conn.channel()
+        c = Collector(ch, q)
+        expected = set(confirmed_bodies)
+        pump_until(conn, lambda: expected <= set(c.bodies()), timeout=20,
+                   message="round %d: %d of %d confirmed messages arrived" % (
+                       round_no, len(expected & set(c.bodies())), len(expected)))
+        pump(conn, 3.0)  # the longest delay again: nothing may come twice
+        twice = sorted(body for body, n in collections.Counter(c.bodies()).items() if n > 1)
+        assert not twice, "round %d: delivered twice: %r" % (round_no, twice[:5])
+        conn.close()

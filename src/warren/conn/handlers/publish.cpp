@@ -2,6 +2,7 @@
 #include "warren/broker/broker.h"
 #include "warren/broker/delayed_messages.h"
 #include "warren/broker/errors.h"
+#include "warren/broker/sender_selected.h"
 #include "warren/broker/vhost.h"
 #include "warren/conn/channel.h"
 #include "warren/conn/connection.h"
@@ -39,17 +40,6 @@ amqp::Result<int64_t> parse_expiration(std::string_view text) {
                                                "{{value_negative,-{}}}",
                                                text, value));
     return value;
-}
-
-/// The routing keys of a CC or BCC header (sender-selected distribution).
-void collect_keys(const amqp::FieldValue* v, std::vector<std::string>& out) {
-    if (!v) return;
-    if (const auto* arr = v->array()) {
-        for (const auto& item : *arr)
-            if (const auto* s = item.string()) out.push_back(*s);
-    } else if (const auto* s = v->string()) {
-        out.push_back(*s);
-    }
 }
 
 }  // namespace
@@ -223,8 +213,8 @@ amqp::Result<> Channel::complete_publish() {
                                amqp::BasicPublish::kId, amqp::Scope::Connection};
         const amqp::FieldValue* cc = headers.find("CC");
         const amqp::FieldValue* bcc = headers.find("BCC");
-        collect_keys(cc, extra_keys);
-        collect_keys(bcc, extra_keys);
+        broker::append_sender_selected_keys(cc, extra_keys);
+        broker::append_sender_selected_keys(bcc, extra_keys);
         if (bcc) {
             // BCC never reaches consumers.
             headers.erase("BCC");
