@@ -2,10 +2,9 @@
 
 #include "warren/amqp/field_table.h"
 #include "warren/amqp/methods.h"
-#include "warren/util/byte_buffer.h"
+#include "warren/broker/message_rewrite.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace warren::broker {
 namespace {
@@ -123,21 +122,7 @@ DeadLetter make_dead_letter(const Message& message, std::string_view queue, Deat
         }
     }
 
-    util::ByteBuffer table_bytes;
-    amqp::encode_table_body(headers, table_bytes);
-    props.flags |= amqp::BasicProperties::kHeaders;
-    props.headers = amqp::RawTable{std::string_view(
-        reinterpret_cast<const char*>(table_bytes.data()), table_bytes.size())};
-    util::ByteBuffer encoded;
-    amqp::Writer w(encoded);
-    props.encode(w);
-    std::string_view body = message.body();
-    util::SharedBytes data = util::SharedBytes::allocate(encoded.size() + body.size());
-    std::memcpy(data.mutable_data(), encoded.data(), encoded.size());
-    if (!body.empty()) std::memcpy(data.mutable_data() + encoded.size(), body.data(), body.size());
-    out.message = MessageRef::make(exchange, std::move(first_key), std::move(data),
-                                   static_cast<uint32_t>(encoded.size()),
-                                   message.is_persistent());
+    out.message = with_headers(message, std::move(props), headers, exchange, std::move(first_key));
     out.message->set_extra_routing_keys(std::move(extra));
     return out;
 }

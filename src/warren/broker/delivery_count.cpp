@@ -2,10 +2,9 @@
 
 #include "warren/amqp/field_table.h"
 #include "warren/amqp/methods.h"
-#include "warren/util/byte_buffer.h"
+#include "warren/broker/message_rewrite.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace warren::broker {
 
@@ -23,20 +22,8 @@ MessageRef with_delivery_count(const Message& message, uint32_t count) {
     headers.clear();
     for (auto& [k, v] : entries) headers.append(std::move(k), std::move(v));
 
-    util::ByteBuffer table_bytes;
-    amqp::encode_table_body(headers, table_bytes);
-    props.flags |= amqp::BasicProperties::kHeaders;
-    props.headers = amqp::RawTable{std::string_view(
-        reinterpret_cast<const char*>(table_bytes.data()), table_bytes.size())};
-    util::ByteBuffer encoded;
-    amqp::Writer w(encoded);
-    props.encode(w);
-    std::string_view body = message.body();
-    util::SharedBytes data = util::SharedBytes::allocate(encoded.size() + body.size());
-    std::memcpy(data.mutable_data(), encoded.data(), encoded.size());
-    if (!body.empty()) std::memcpy(data.mutable_data() + encoded.size(), body.data(), body.size());
-    return MessageRef::make(message.exchange(), message.routing_key(), std::move(data),
-                            static_cast<uint32_t>(encoded.size()), message.is_persistent());
+    return with_headers(message, std::move(props), headers, message.exchange(),
+                        message.routing_key());
 }
 
 }  // namespace warren::broker
